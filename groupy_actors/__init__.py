@@ -1,0 +1,1 @@
+"""groupy-actors: group membership and totally ordered multicast on Thespian."""

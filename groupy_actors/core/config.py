@@ -1,0 +1,84 @@
+"""Protocol levels (presets of one implementation) and timing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Ordering = Literal["none", "drop_old", "gapless"]
+Takeover = Literal["none", "plain", "resend_last", "flush"]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What a protocol level switches on.
+
+    watch:    monitor the leader (slaves) and the members (leader); elect on Down.
+    ordering: how a member treats incoming stream entries -
+              "none" delivers whatever arrives, "drop_old" drops numbers
+              below the next expected one, "gapless" holds entries back
+              until every earlier one has arrived and asks for the missing.
+    takeover: what a new leader does first - "none" (nobody takes over),
+              "plain" (just a new view), "resend_last" (resend the last
+              entry it received), "flush" (inquiry, fill everyone, then view).
+    reliable: acknowledgements, retransmission, bounded history, retried
+              multicasts, state transfer, graceful leader hand-off.
+    """
+
+    watch: bool
+    ordering: Ordering
+    takeover: Takeover
+    reliable: bool
+
+
+LEVELS: dict[str, Features] = {
+    "gms1": Features(watch=False, ordering="none", takeover="none", reliable=False),
+    "gms2": Features(watch=True, ordering="none", takeover="plain", reliable=False),
+    "gms3": Features(watch=True, ordering="drop_old", takeover="resend_last", reliable=False),
+    "gms4": Features(watch=True, ordering="gapless", takeover="flush", reliable=True),
+}
+
+DEFAULT_LEVEL = "gms4"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Periods and limits, in seconds (the simulator uses its own units).
+
+    The defaults suit members on one machine; see `for_network` for groups
+    spread over several.
+    """
+
+    tick: float = 0.05            # how often the core is woken
+    heartbeat: float = 0.1        # leader -> member keep-alive when idle
+    ack_every: int = 32           # a member acks at least this often (entries)
+    nack_retry: float = 0.1       # ask again for the same missing entries
+    mcast_retry: float = 0.5      # resend an undelivered multicast
+    join_retry: float = 0.5
+    join_timeout: float = 10.0    # give up joining, with an error
+    state_retry: float = 1.0      # ask again for the application state
+    leave_retry: float = 0.5
+    takeover_timeout: float = 1.0  # survivors that have not answered are left out
+    suspect_after: float = 3.0    # silence after which a peer is taken for dead
+    window: int = 2000            # entries the leader may have unstable
+    sender_window: int = 256      # own multicasts a member may have in flight
+    max_lag: int = 20000          # a member further behind is expelled
+    ack_timeout: float = 10.0     # a member silent this long while behind is expelled
+    resend_batch: int = 256       # entries per retransmission
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    level: str = DEFAULT_LEVEL
+    timing: Timing = field(default_factory=Timing)
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(
+                f"unknown protocol {self.level!r}; choose one of {', '.join(LEVELS)}")
+
+    @property
+    def features(self) -> Features:
+        return LEVELS[self.level]
+
+    def with_timing(self, **changes: float) -> "Config":
+        return replace(self, timing=replace(self.timing, **changes))

@@ -1,0 +1,103 @@
+"""Effects: what the core asks its host to do. The core does no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .member import Member
+from .messages import Msg, View
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    to: Member
+    msg: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """Hand `msg` to the application; `view_id` is the view it belongs to."""
+
+    msg: Msg
+    view_id: int
+
+    @property
+    def seq(self) -> int:
+        return self.msg.seq
+
+
+@dataclass(frozen=True, slots=True)
+class InstallView:
+    """Tell the application about a view. `restored` marks the view that
+    comes with a state transfer (already part of the restored state)."""
+
+    view: View
+    restored: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.view.seq
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The application's multicast was taken and will be known as `msg_id`."""
+
+    msg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch:
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
+class TakeSnapshot:
+    """Ask the application for its state; answer with SnapshotReady(token)."""
+
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Replace the application state by `data`, the state as of stream entry
+    `seq` (`after` names the last item it covers; `source` sent it)."""
+
+    data: Any
+    seq: int
+    after: Optional[str]
+    source: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Rejoining:
+    """The member was put out of the group and is joining it again;
+    `abandoned` multicasts were sent but not seen delivered."""
+
+    reason: str
+    abandoned: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """The member is done; the host should stop it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A diagnostic for the host's log (`level` as in the logging module)."""
+
+    level: int
+    text: str

@@ -1,0 +1,389 @@
+"""The protocol core of one member: `Gms.handle(event, now) -> effects`.
+
+`Gms` holds the state every role shares (view, stream, own multicasts,
+state-transfer status) and the operations on it; the role objects in
+`roles/` decide what each message means in the current role. Nothing here
+touches a clock, a socket or a random number: time comes in as `now`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Optional
+
+from .config import Config
+from .effects import (Accepted, Deliver, InstallView, Note, Rejoining, Restore,
+                      Send, StartTimer, Stop, Unwatch, Watch)
+from .events import Start, Tick
+from .member import Member
+from .messages import (Ack, Broadcast, Entry, Inc, Join, Leave, Mcast, Msg, Nack,
+                       Reject, State, StateRequest, View, inc_text)
+from .stream import Stream
+from .validate import problem
+
+NEVER = float("-inf")
+
+
+class Gms:
+    def __init__(self, config: Optional[Config] = None) -> None:
+        self.config = config or Config()
+        self.f = self.config.features
+        self.t = self.config.timing
+        self.me: Optional[Member] = None
+        from .roles.idle import Idle
+        self.role: Any = Idle()
+        self.view: Optional[View] = None
+        self.leader: Optional[Member] = None   # whom we follow (or await)
+        self.epoch = 0          # epoch of the leader we follow (or will)
+        self.ballot: tuple[int, int, str] = (0, 0, "")  # highest promised
+        self.log_epoch = 0      # epoch of the leader whose stream we hold
+        self.stream = Stream(self.f.ordering, keep=self.f.reliable)
+        self.table: dict[Member, tuple[Inc, int]] = {}  # sender -> (inc, last n delivered)
+        self.inc: Inc = (0, 0)  # own incarnation
+        self.n = 0              # own last multicast number
+        self.outbox: dict[int, list[Any]] = {}  # n -> [Mcast, last sent]
+        self.backlog: list[Any] = []            # payloads not yet numbered
+        self.leaving = False
+        self.leave_at = NEVER
+        self.has_state = True
+        self.state_at = NEVER
+        self.base = 0           # our stream starts after this entry
+        self.held: list[Any] = []  # application effects waiting for the state
+        self.dead: set[Member] = set()
+        self.suspects: set[Member] = set()
+        self.watching: dict[Member, None] = {}
+        self.top_seen = 0
+        self.heard_at = NEVER   # last word from the leader we follow
+        self.nack_first = 0
+        self.nack_at = NEVER
+        self.ack_sent = 0
+        self.ack_at = NEVER
+        self.snap_token = 0
+        self.last_item: Optional[str] = None
+        self.stopped: Optional[str] = None
+        self.now = 0.0
+        self.out: list[Any] = []
+
+    # -- entry point ---------------------------------------------------------
+
+    def handle(self, event: Any, now: float) -> list[Any]:
+        self.now = now
+        self.out = []
+        if self.stopped is not None:
+            return self.out
+        why = problem(event)
+        if why is not None:
+            self.note(f"dropped bad input: {why}", logging.WARNING)
+            return self.out
+        if isinstance(event, Start):
+            self.start(event)
+        else:
+            self.role.dispatch(self, event)
+            if isinstance(event, Tick) and self.stopped is None:
+                self.out.append(StartTimer(self.t.tick))
+        return self.out
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name
+
+    # -- small helpers -------------------------------------------------------
+
+    def send(self, to: Optional[Member], msg: Any) -> None:
+        if to is not None and to != self.me:
+            self.out.append(Send(to, msg))
+
+    def note(self, text: str, level: int = logging.INFO) -> None:
+        self.out.append(Note(level, text))
+
+    def app(self, effect: Any) -> None:
+        """An effect for the application; held back until the state arrives."""
+        if self.has_state:
+            self.out.append(effect)
+        else:
+            self.held.append(effect)
+
+    def become(self, role: Any) -> None:
+        self.role = role
+
+    def watch_only(self, members: Iterable[Member]) -> None:
+        if not self.f.watch:
+            return
+        wanted = {m: None for m in members if m != self.me}
+        for m in list(self.watching):
+            if m not in wanted:
+                self.out.append(Unwatch(m))
+        for m in wanted:
+            if m not in self.watching:
+                self.out.append(Watch(m))
+        self.watching = wanted
+
+    def others(self) -> list[Member]:
+        return [m for m in self.view.members if m != self.me] if self.view else []
+
+    def stop(self, reason: str) -> None:
+        self.watch_only(())
+        self.stopped = reason
+        self.out.append(Stop(reason))
+
+    # -- starting ------------------------------------------------------------
+
+    def start(self, ev: Start) -> None:
+        if self.me is not None:
+            self.note("already started", logging.WARNING)
+            return
+        self.me = ev.me
+        self.out.append(StartTimer(self.t.tick))
+        if ev.contact is None or ev.contact == ev.me:
+            self.found()
+        else:
+            self.join_via([ev.contact])
+
+    def found(self) -> None:
+        """Start a new group of one: view 1, epoch 1, ourselves leading."""
+        from .roles.leader import Leader
+        self.epoch = self.log_epoch = 1
+        self.ballot = (1, 1, self.me.name)
+        self.leader = self.me
+        self.stream.reset(0)
+        self.become(Leader(self))
+        self.role.append(self, View(1, 1, (self.me,), ((1, 1),)), ())
+
+    def join_via(self, contacts: list[Member]) -> None:
+        from .roles.joining import Joining
+        role = Joining(contacts, self.now)
+        self.become(role)
+        self.send(role.contact, Join(self.me, self.inc))
+
+    def joined(self, view: View, b: Broadcast) -> None:
+        """Our first view arrived: start following the stream from it."""
+        from .roles.slave import Slave
+        # A newcomer takes the group's epoch as it is, even one below what it
+        # promised in an earlier life: that life is over.
+        self.epoch = self.log_epoch = b.epoch
+        self.ballot = (b.epoch, 0, "")
+        self.leader = view.leader
+        self.base = view.seq - 1
+        self.stream.reset(self.base)
+        self.top_seen = b.top
+        self.heard_at = self.now
+        if self.f.reliable:
+            self.has_state = False
+            self.state_at = self.now
+        self.become(Slave())
+        self.watch_only((view.leader,))
+        self.receive(tuple(e for e in b.entries if e.seq >= view.seq))
+        self.flush_backlog()
+
+    def rejoin(self, reason: str, contact: Optional[Member]) -> None:
+        """We are out of the group: join again (gms4) or stop.
+
+        Multicasts sent but not seen delivered are abandoned, not resent: the
+        group may have delivered them, and at most once comes first.
+        """
+        contacts = [m for m in [contact] + (list(self.view.members) if self.view else [])
+                    if m is not None and m != self.me and m not in self.dead]
+        contacts = list(dict.fromkeys(contacts))
+        if self.leaving:
+            self.stop("left the group")
+            return
+        if not self.f.reliable or not contacts:
+            self.stop(reason)
+            return
+        self.note(f"rejoining through {contacts[0]}: {reason}", logging.WARNING)
+        self.out.append(Rejoining(reason, len(self.outbox)))
+        self.outbox.clear()
+        self.view = None
+        self.leader = None
+        self.stream.reset(0)
+        self.table.clear()
+        self.held.clear()
+        self.has_state = False
+        self.watch_only(())
+        self.join_via(contacts)
+
+    # -- the stream ----------------------------------------------------------
+
+    def accept_broadcast(self, b: Broadcast) -> bool:
+        """May we take entries from this broadcast? (gms4 checks who sent it.)"""
+        if not self.f.reliable:
+            return True     # the classic levels take the stream from anyone
+        if b.epoch < self.epoch:
+            self.reject(b.src)
+            return False
+        if b.epoch > self.epoch or b.src != self.leader:
+            self.note(f"dropped broadcast from {b.src} (epoch {b.epoch}): "
+                      f"we follow {self.leader} (epoch {self.epoch})", logging.WARNING)
+            return False
+        if self.log_epoch < b.epoch:
+            # Anything undelivered came from an older regime: the new leader
+            # decides what follows what we delivered.
+            self.stream.truncate_after(self.stream.delivered)
+            self.log_epoch = b.epoch
+        self.heard_at = self.now
+        self.top_seen = max(self.top_seen, b.top)
+        return True
+
+    def reject(self, to: Member) -> None:
+        """Tell a stale leader or candidate whom we follow now."""
+        self.send(to, Reject(self.me, self.ballot[0], self.ballot[1], self.leader))
+
+    def receive(self, entries: Iterable[Entry]) -> None:
+        if self.f.ordering == "gapless":
+            for e in entries:
+                self.stream.add(e)
+            self.deliver_ready()
+            return
+        for e in entries:
+            if self.stream.admit(e):
+                self.process(e)
+            if self.stopped is not None or self.view is None:
+                return
+
+    def deliver_ready(self) -> None:
+        for e in self.stream.deliverable(self.stream.received):
+            self.process(e)
+            if self.stopped is not None or self.view is None:
+                return      # stopped, or reset to join again
+
+    def process(self, e: Entry) -> None:
+        """Deliver one entry, in stream order."""
+        if isinstance(e, View):
+            self.install(e)
+            return
+        self.table[e.sender] = (e.inc, e.n)
+        self.last_item = e.key
+        if e.sender == self.me and e.inc == self.inc and self.outbox.pop(e.n, None):
+            self.flush_backlog()
+        self.app(Deliver(e, self.view.view_id))
+
+    def install(self, v: View) -> None:
+        old = self.view
+        self.view = v
+        self.last_item = v.key
+        before = set(old.members) if old else set()
+        for m, inc in zip(v.members, v.incs):
+            if self.table.get(m, (None,))[0] != inc:
+                self.table[m] = (inc, 0)
+            if m not in before:
+                self.dead.discard(m)
+                self.suspects.discard(m)
+        for m in before.difference(v.members):
+            self.table.pop(m, None)
+        if self.me in v.members and v.inc_of(self.me) != self.inc:
+            self.inc = v.inc_of(self.me)
+            self.n = 0      # a new incarnation numbers its multicasts afresh
+        self.app(InstallView(v))
+        self.role.on_view(self, old, v)
+
+    def latest_view(self) -> View:
+        """The newest view in the stream, delivered or not."""
+        newest = self.view
+        for s in range(self.stream.delivered + 1, self.stream.received + 1):
+            e = self.stream.get(s)
+            if isinstance(e, View):
+                newest = e
+        return newest
+
+    # -- own multicasts ------------------------------------------------------
+
+    def submit(self, payload: Any) -> None:
+        if self.leaving:
+            self.note("multicast refused: this member is leaving", logging.WARNING)
+            return
+        if self.view is None or self.backlog or (
+                self.f.reliable and len(self.outbox) >= self.t.sender_window):
+            self.backlog.append(payload)
+            return
+        self.number(payload)
+
+    def number(self, payload: Any) -> None:
+        self.n += 1
+        mc = Mcast(self.me, self.inc, self.n, payload)
+        self.out.append(Accepted(f"{self.me.name}:{inc_text(self.inc)}:{self.n}"))
+        if self.f.reliable:
+            self.outbox[self.n] = [mc, self.now]
+        self.role.forward_mcast(self, mc)
+
+    def flush_backlog(self) -> None:
+        while self.backlog and self.view is not None and self.stopped is None and not (
+                self.f.reliable and len(self.outbox) >= self.t.sender_window):
+            self.number(self.backlog.pop(0))
+
+    def resend_outbox(self, older_than: float = 0.0) -> None:
+        for entry in list(self.outbox.values()):
+            if self.now - entry[1] >= older_than:
+                entry[1] = self.now
+                self.role.forward_mcast(self, entry[0])
+
+    # -- member-side reliability (gms4) --------------------------------------
+
+    def ask_missing(self) -> None:
+        held = self.stream.held_beyond()
+        target = held - 1 if held else self.top_seen     # the first gap first
+        first = self.stream.received + 1
+        if target < first:
+            return
+        if first == self.nack_first and self.now - self.nack_at < self.t.nack_retry:
+            return
+        self.nack_first, self.nack_at = first, self.now
+        last = min(target, first + self.t.resend_batch - 1)
+        self.send(self.leader, Nack(self.me, self.epoch, first, last))
+
+    def ack(self, keepalive: bool = False) -> None:
+        d = self.stream.delivered
+        due = d - self.ack_sent >= self.t.ack_every or (
+            keepalive and (d != self.ack_sent or self.now - self.ack_at >= self.t.heartbeat))
+        if due:
+            self.send(self.leader, Ack(self.me, self.epoch, d))
+            self.ack_sent, self.ack_at = d, self.now
+
+    def ask_state(self) -> None:
+        self.state_at = self.now
+        self.send(self.leader, StateRequest(self.me, self.epoch))
+
+    def restore(self, s: State) -> None:
+        """A state transfer: the application state as of entry `s.seq`."""
+        if self.has_state or not self.f.reliable:
+            return
+        if s.src != self.leader or s.epoch != self.epoch:
+            self.note(f"dropped state from {s.src} (epoch {s.epoch})", logging.WARNING)
+            return
+        if s.seq < self.base:
+            self.ask_state()    # older than where our stream starts: a gap
+            return
+        self.has_state = True
+        if s.seq > self.stream.delivered:
+            self.stream.cover(s.entries, s.seq)
+            self.view = s.view
+            self.table = {m: (inc, n) for m, inc, n in s.table}
+            self.last_item = s.after
+        else:
+            for m, inc, n in s.table:
+                cur = self.table.get(m)
+                if cur is not None and cur[0] == inc and n > cur[1]:
+                    self.table[m] = (inc, n)
+        mine = self.table.get(self.me)
+        if mine is not None and mine[0] == self.inc:
+            for n in [n for n in self.outbox if n <= mine[1]]:
+                del self.outbox[n]
+        self.out.append(Restore(s.app, s.seq, s.after, s.src))
+        self.out.append(InstallView(s.view, restored=True))
+        self.out.extend(e for e in self.held if e.seq > s.seq)
+        self.held.clear()
+        self.deliver_ready()
+        self.flush_backlog()
+
+    # -- leaving -------------------------------------------------------------
+
+    def leave(self) -> None:
+        if self.leaving:
+            return
+        self.leaving = True
+        self.role.start_leaving(self)
+
+    def try_leave(self) -> None:
+        """Ask the leader to let us go once our own multicasts are delivered."""
+        if self.outbox or self.backlog:
+            return
+        self.leave_at = self.now
+        self.send(self.leader, Leave(self.me))

@@ -1,0 +1,236 @@
+"""Wire messages of the group protocol.
+
+The group's history is one totally ordered *stream* of entries, numbered by
+the leader: application messages (`Msg`) and membership views (`View`).
+Everything else here is control traffic around that stream.
+
+Every message that a member sends on its own behalf names itself in `src`
+(or `sender`/`joiner`), so the core can check it against who should be
+talking; `epoch` is the leader regime a message belongs to (raised by every
+takeover, so stale leaders are recognised).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from .member import Member
+
+Inc = tuple[int, int]
+"""An incarnation: (epoch, view id) of the view that admitted a member.
+Unique: a view id may recur after a takeover, never within one epoch."""
+
+
+def inc_text(inc: Inc) -> str:
+    return f"{inc[0]}.{inc[1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """Stream entry: one application message.
+
+    (sender, inc, n) identifies it: `inc` is the sender's incarnation and
+    `n` counts its multicasts within it.
+    """
+
+    seq: int
+    sender: Member
+    inc: Inc
+    n: int
+    payload: Any
+
+    @property
+    def id(self) -> str:
+        return f"{self.sender.name}:{inc_text(self.inc)}:{self.n}"
+
+    @property
+    def key(self) -> str:
+        return "m:" + self.id
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Stream entry: a membership view. The leader is the first member.
+
+    `incs[i]` is the incarnation of `members[i]`, so a newcomer that missed
+    the view admitting it still knows its own.
+    """
+
+    seq: int
+    view_id: int
+    members: tuple[Member, ...]
+    incs: tuple[Inc, ...]
+
+    @property
+    def leader(self) -> Member:
+        return self.members[0]
+
+    def inc_of(self, member: Member) -> Inc:
+        return self.incs[self.members.index(member)]
+
+    @property
+    def key(self) -> str:
+        return f"v:{self.view_id}"
+
+
+Entry = Union[Msg, View]
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A newcomer asks to be admitted (sent to any member, forwarded).
+
+    `inc` is the incarnation the joiner had before (0 if none): a member that
+    lost its place asks again with its old incarnation and gets a new one.
+    """
+
+    joiner: Member
+    inc: Inc
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRefused:
+    src: Member
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mcast:
+    """A member asks the leader to sequence one of its messages."""
+
+    sender: Member
+    inc: Inc
+    n: int
+    payload: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """Leader -> member: stream entries (possibly none: a heartbeat).
+
+    `top` is the highest sequence number the leader has assigned, so a member
+    notices a lost tail; `stable` is the highest number every member has
+    delivered, below which histories may be trimmed.
+    """
+
+    src: Member
+    epoch: int
+    entries: tuple[Entry, ...]
+    top: int
+    stable: int
+
+
+@dataclass(frozen=True, slots=True)
+class Nack:
+    """Member -> leader: please resend entries first..last."""
+
+    src: Member
+    epoch: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Member -> leader: everything up to `delivered` is delivered here."""
+
+    src: Member
+    epoch: int
+    delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Inquiry:
+    """Candidate -> survivors: promise me `epoch`; tell me what you hold
+    beyond `base` (Birman's flush inquiry).
+
+    Candidates are ranked by the ballot (epoch, view_id, name): should two
+    pick the same epoch, the one that knows the newer view wins.
+    """
+
+    src: Member
+    epoch: int
+    view_id: int
+    base: int
+
+    @property
+    def ballot(self) -> tuple[int, int, str]:
+        return (self.epoch, self.view_id, self.src.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """Answer to an Inquiry: entries held beyond the candidate's base.
+
+    `joined` is False from a newcomer whose view has not reached it yet; the
+    candidate leaves it out and the newcomer joins again.
+    """
+
+    src: Member
+    epoch: int
+    log_epoch: int
+    delivered: int
+    received: int
+    entries: tuple[Entry, ...]
+    joined: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """"I follow a newer ballot": tells a stale leader or candidate whom."""
+
+    src: Member
+    epoch: int
+    view_id: int
+    leader: Optional[Member]
+
+    @property
+    def ballot(self) -> tuple[int, int, str]:
+        return (self.epoch, self.view_id, self.leader.name if self.leader else "")
+
+
+@dataclass(frozen=True, slots=True)
+class StateRequest:
+    """Newcomer -> leader: send me the application state."""
+
+    src: Member
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Leader -> newcomer: the application state as of stream entry `seq`.
+
+    `table` holds (member, incarnation, last n delivered) so the newcomer can
+    sequence without duplicates should it become leader; `after` names the
+    last stream item the snapshot covers (for the checker). `entries` are
+    the ones up to `seq` that not every member has acknowledged: should the
+    leader fail, the newcomer can hand them on in the flush.
+    """
+
+    src: Member
+    epoch: int
+    seq: int
+    view: View
+    app: Any
+    table: tuple[tuple[Member, Inc, int], ...]
+    after: Optional[str]
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    src: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Expelled:
+    """Leader -> member it removed without the member asking."""
+
+    src: Member
+    epoch: int
+    reason: str
+
+
+WIRE_MESSAGES = (Join, JoinRefused, Mcast, Broadcast, Nack, Ack, Inquiry,
+                 Promise, Reject, StateRequest, State, Leave, Expelled)

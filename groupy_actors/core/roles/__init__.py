@@ -1,0 +1,1 @@
+"""Roles of a member: each is a state of the core with one handler per event."""

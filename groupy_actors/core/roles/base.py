@@ -1,0 +1,84 @@
+"""Behaviour shared by every role, and the event dispatch."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..events import AppLeave, AppMcast, Down, Tick
+from ..messages import Expelled, Inquiry, Mcast, Promise, Reject, View  # noqa: F401
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+
+
+class Role:
+    name = "?"
+
+    def dispatch(self, g: "Gms", event: Any) -> None:
+        handler = getattr(self, "on_" + type(event).__name__, None)
+        if handler is None:
+            g.note(f"{self.name} ignores {type(event).__name__}", logging.DEBUG)
+            return
+        handler(g, event)
+
+    # -- hooks the core calls ------------------------------------------------
+
+    def on_view(self, g: "Gms", old: View | None, new: View) -> None:
+        """A view was installed while in this role."""
+
+    def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
+        """Our own multicast, numbered: send it where it gets sequenced."""
+
+    def start_leaving(self, g: "Gms") -> None:
+        """The application asked to leave."""
+
+    # -- events every role treats alike --------------------------------------
+
+    def on_AppMcast(self, g: "Gms", ev: AppMcast) -> None:
+        g.submit(ev.payload)
+
+    def on_AppLeave(self, g: "Gms", ev: AppLeave) -> None:
+        g.leave()
+
+    def on_Tick(self, g: "Gms", ev: Tick) -> None:
+        pass
+
+    def on_Down(self, g: "Gms", ev: Down) -> None:
+        g.dead.add(ev.member)
+
+    def on_Inquiry(self, g: "Gms", q: Inquiry) -> None:
+        promise(g, q)
+
+    def on_Reject(self, g: "Gms", r: Reject) -> None:
+        if g.f.reliable and r.ballot > g.ballot:
+            g.ballot, g.epoch = r.ballot, r.epoch
+            g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
+
+    def on_Expelled(self, g: "Gms", x: Expelled) -> None:
+        if not g.f.reliable:
+            return
+        if x.epoch > g.epoch or (x.epoch == g.epoch and x.src == g.leader):
+            g.rejoin(f"expelled by {x.src}: {x.reason}", x.src)
+        else:
+            g.note(f"ignored expulsion from {x.src} (epoch {x.epoch})", logging.WARNING)
+
+
+def promise(g: "Gms", q: Inquiry) -> None:
+    """Answer a would-be leader: promise its ballot if it is the newest."""
+    if not g.f.reliable:
+        return
+    if q.ballot < g.ballot or q.epoch < g.epoch:
+        g.reject(q.src)
+        return
+    if q.ballot > g.ballot:
+        from .slave import Slave
+        g.ballot, g.epoch = q.ballot, q.epoch
+        g.leader = q.src
+        g.heard_at = g.now
+        if not isinstance(g.role, Slave):
+            g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)
+            g.become(Slave())
+        g.watch_only((q.src,))
+    s = g.stream
+    g.send(q.src, Promise(g.me, q.epoch, g.log_epoch, s.delivered, s.received,
+                          tuple(s.range(q.base + 1, s.received)), True))

@@ -1,0 +1,165 @@
+"""Electing: we are the first survivor and take over the stream (gms4).
+
+Birman's flush, with Viewstamped Replication's rule for picking the history:
+ask every survivor to promise a new epoch and to send what it holds beyond
+what we delivered; adopt the most recent history (highest epoch it was
+written in, then the longest); fill every survivor up to the same entry;
+only then install the new view. A member that promised ignores the old
+leader from then on, so nothing can slip in behind the flush.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..events import Down
+from ..member import Member
+from ..messages import Broadcast, Expelled, Inquiry, Promise, Reject, View
+from .base import Role
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+
+
+def start_takeover(g: "Gms") -> None:
+    if not g.has_state:
+        g.stop("cannot take over: this member has not received the group state yet")
+        return
+    latest = g.latest_view()
+    g.epoch = max(g.epoch, g.ballot[0]) + 1
+    g.ballot = (g.epoch, latest.view_id, g.me.name)
+    g.leader = g.me
+    targets = [m for m in latest.members
+               if m != g.me and m not in g.dead and m not in g.suspects]
+    role = Electing(targets, g.now)
+    g.become(role)
+    g.note(f"taking over as leader, epoch {g.epoch}", logging.INFO)
+    g.watch_only(targets)
+    role.ask(g, targets)
+    role.maybe_finish(g)
+
+
+def adopt(g: "Gms", replies: list[Promise]) -> None:
+    """Make our stream the most recent history the survivors hold.
+
+    Histories written under the newest leader epoch are prefixes of one
+    stream, so their union is exact even where each member holds only a part
+    (a newcomer's starts at its own view); older ones may hold entries that
+    newer leaders replaced, so they count only if nothing newer exists.
+    """
+    newest = max([g.log_epoch] + [p.log_epoch for p in replies])
+    if newest > g.log_epoch:
+        g.stream.truncate_after(g.stream.delivered)
+    for p in replies:
+        if p.log_epoch == newest:
+            for e in p.entries:
+                g.stream.add(e)
+    g.stream.truncate_after(g.stream.received)      # nothing above a hole
+
+
+class Electing(Role):
+    name = "electing"
+
+    def __init__(self, targets: list[Member], now: float) -> None:
+        self.targets: dict[Member, None] = dict.fromkeys(targets)
+        self.promises: dict[Member, Promise] = {}
+        self.started = self.asked = now
+        self.queue: list[Any] = []      # requests for the leader we are about to be
+
+    def ask(self, g: "Gms", members: list[Member]) -> None:
+        q = Inquiry(g.me, g.epoch, g.ballot[1], g.stream.delivered)
+        for m in members:
+            g.send(m, q)
+        self.asked = g.now
+
+    def waiting_for(self, g: "Gms") -> list[Member]:
+        return [m for m in self.targets if m not in self.promises and m not in g.dead]
+
+    def maybe_finish(self, g: "Gms") -> None:
+        if g.role is self and not self.waiting_for(g):
+            self.finish(g)
+
+    def on_Promise(self, g: "Gms", p: Promise) -> None:
+        if p.epoch != g.epoch or p.src not in self.targets or p.src in self.promises:
+            return
+        self.promises[p.src] = p
+        # Its history may hold views we never saw, naming members to ask too.
+        found = [m for e in p.entries if isinstance(e, View) for m in e.members
+                 if m != g.me and m not in self.targets and m not in g.dead]
+        found = list(dict.fromkeys(found))
+        if found:
+            self.targets.update(dict.fromkeys(found))
+            g.watch_only(self.targets)
+            self.ask(g, found)
+        self.maybe_finish(g)
+
+    def on_Down(self, g: "Gms", d: Down) -> None:
+        g.dead.add(d.member)
+        self.maybe_finish(g)
+
+    def on_Tick(self, g: "Gms", _) -> None:
+        if g.now - self.started >= g.t.takeover_timeout:
+            self.finish(g)
+        elif g.now - self.asked >= g.t.nack_retry:
+            self.ask(g, self.waiting_for(g))
+
+    def on_Reject(self, g: "Gms", r: Reject) -> None:
+        if r.ballot <= g.ballot:
+            return
+        mine = g.ballot
+        g.ballot, g.epoch = r.ballot, r.epoch
+        if r.leader is None or r.leader in g.dead:
+            start_takeover(g)       # a rival that died: try again above it
+        elif r.view_id > mine[1]:
+            # The rival knows a newer view, which may not include us.
+            g.rejoin(f"{r.leader} leads the group (epoch {r.epoch})", r.leader)
+        else:
+            from .slave import Slave
+            g.note(f"{r.leader} takes over instead (epoch {r.epoch})", logging.WARNING)
+            g.leader = r.leader
+            g.heard_at = g.now
+            g.become(Slave())
+            g.watch_only((r.leader,))
+
+    def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
+        if b.epoch < g.epoch:
+            g.accept_broadcast(b)       # answers with a Reject
+
+    # Requests for the leader wait until we are one.
+    def _later(self, g: "Gms", msg: Any) -> None:
+        self.queue.append(msg)
+
+    on_Join = on_Mcast = on_Leave = on_StateRequest = _later
+
+    def finish(self, g: "Gms") -> None:
+        from .leader import Leader
+        adopt(g, [p for p in self.promises.values() if p.joined])
+        g.log_epoch = g.epoch
+        latest = g.latest_view()
+        if g.me not in latest.members:
+            g.rejoin("the group removed this member before its leader failed",
+                     next((m for m in latest.members if m not in g.dead), None))
+            return
+        joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead}
+        members = [g.me] + [m for m in latest.members if m != g.me and m in joined]
+        silent = [m for m in self.waiting_for(g)]
+        leader = Leader(g, acked={m: joined[m].delivered for m in members[1:]})
+        g.become(leader)
+        view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
+                    tuple(latest.inc_of(m) for m in members))
+        g.stream.add(view)
+        for m in members[1:]:
+            fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
+            g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable))
+            leader.sent[m] = g.now
+        for m in silent:
+            g.send(m, Expelled(g.me, g.epoch, "did not answer the new leader in time"))
+        g.note(f"leading view {view.view_id} of {len(members)} (epoch {g.epoch})")
+        g.deliver_ready()
+        for msg in self.queue:
+            if g.role is leader:
+                leader.dispatch(g, msg)
+        if g.role is leader:
+            g.resend_outbox()
+            if g.leaving:
+                leader.start_leaving(g)

@@ -1,0 +1,59 @@
+"""Joining: asking to be admitted, until a view that names us arrives."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..member import Member
+from ..messages import Broadcast, Join, JoinRefused, Promise, View
+from .base import Role
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+
+
+class Joining(Role):
+    name = "joining"
+
+    def __init__(self, contacts: list[Member], now: float) -> None:
+        self.contacts = contacts
+        self.started = self.tried = now
+        self.tries = 0
+
+    @property
+    def contact(self) -> Member:
+        return self.contacts[self.tries % len(self.contacts)]
+
+    def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
+        view = next((e for e in b.entries if isinstance(e, View) and g.me in e.members), None)
+        if view is None:
+            return
+        if g.f.reliable and b.src != view.leader:
+            g.note(f"dropped a view sent by {b.src}, not by its leader", logging.WARNING)
+            return
+        g.joined(view, b)
+
+    def on_Tick(self, g: "Gms", _) -> None:
+        if g.now - self.started >= g.t.join_timeout:
+            g.stop(f"could not join: no answer from the group through "
+                   f"{', '.join(map(str, self.contacts))} within {g.t.join_timeout:g}s")
+        elif g.f.reliable and g.now - self.tried >= g.t.join_retry:
+            self.tried = g.now
+            self.tries += 1
+            g.send(self.contact, Join(g.me, g.inc))
+
+    def on_JoinRefused(self, g: "Gms", r: JoinRefused) -> None:
+        g.stop(f"join refused by {r.src}: {r.reason}")
+
+    def on_Inquiry(self, g: "Gms", q) -> None:
+        if g.f.reliable:    # not in yet: the new leader should leave us out
+            g.send(q.src, Promise(g.me, q.epoch, 0, 0, 0, (), False))
+
+    def on_Reject(self, g: "Gms", r) -> None:
+        pass
+
+    def on_Expelled(self, g: "Gms", x) -> None:
+        pass
+
+    def start_leaving(self, g: "Gms") -> None:
+        g.stop("left before joining")

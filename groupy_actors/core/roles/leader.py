@@ -1,0 +1,275 @@
+"""Leader: the sequencer. Numbers multicasts and view changes into the stream,
+serves resends and state transfers, and (gms4) tracks who has what."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+from ..effects import TakeSnapshot
+from ..events import Down, SnapshotReady
+from ..member import Member
+from ..messages import (Ack, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
+                        Leave, Mcast, Msg, Nack, State, StateRequest, View)
+from .base import Role
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+
+NEVER = float("-inf")
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    seq: int
+    view: View
+    table: tuple[tuple[Member, Inc, int], ...]
+    after: Optional[str]
+    to: list[Member] = field(default_factory=list)
+
+
+class Leader(Role):
+    name = "leader"
+
+    def __init__(self, g: "Gms", acked: Optional[dict[Member, int]] = None) -> None:
+        self.acked: dict[Member, int] = dict(acked or {})   # delivered, per member
+        self.progress: dict[Member, float] = {m: g.now for m in self.acked}
+        self.heard: dict[Member, float] = {m: g.now for m in self.acked}
+        self.sent: dict[Member, float] = {}
+        self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
+        self.snapshots: dict[int, _Snapshot] = {}
+        self.stable = 0
+        self.update_stable(g)
+
+    # -- appending to the stream ---------------------------------------------
+
+    def append(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
+        g.stream.add(e)
+        self.broadcast(g, e, to)
+        g.deliver_ready()
+
+    def broadcast(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
+        b = Broadcast(g.me, g.epoch, (e,), g.stream.received, self.stable)
+        for m in to:
+            g.send(m, b)
+            self.sent[m] = g.now
+
+    def sequence(self, g: "Gms", mc: Mcast) -> None:
+        self.append(g, Msg(g.stream.received + 1, mc.sender, mc.inc, mc.n, mc.payload),
+                    g.others())
+
+    def change_view(self, g: "Gms", members: Iterable[Member],
+                    renew: Iterable[Member] = ()) -> None:
+        """Sequence a view of `members`; those in `renew` get a new incarnation."""
+        old = g.view
+        members = tuple(members)
+        if not members:
+            return
+        vid = old.view_id + 1
+        renew = set(renew)
+        incs = tuple(old.inc_of(m) if m in old.members and m not in renew else (g.epoch, vid)
+                     for m in members)
+        view = View(g.stream.received + 1, vid, members, incs)
+        gone = [m for m in old.members if m not in members and m not in g.dead]
+        self.append(g, view, [m for m in list(members) + gone if m != g.me])
+
+    def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
+        """Expel members that did not ask to go (they are told why)."""
+        self.change_view(g, [m for m in g.view.members if m not in reasons])
+        for m, why in reasons.items():
+            g.send(m, Expelled(g.me, g.epoch, why))
+
+    # -- multicasts ------------------------------------------------------------
+
+    def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
+        self.take(g, mc)
+
+    def on_Mcast(self, g: "Gms", mc: Mcast) -> None:
+        if mc.sender in self.heard:
+            self.heard[mc.sender] = g.now
+        self.take(g, mc)
+
+    def take(self, g: "Gms", mc: Mcast) -> None:
+        if self.not_ours(g, mc.sender):
+            g.note(f"dropped a multicast from {mc.sender}: not in view {g.view.view_id}")
+            return
+        if not g.f.reliable:
+            self.sequence(g, mc)
+            return
+        inc, last = g.table[mc.sender]
+        if mc.inc != inc:
+            g.note(f"dropped a multicast from an old incarnation of {mc.sender}")
+            return
+        if mc.n <= last:
+            return                      # a retry of one already sequenced
+        if mc.n > last + 1 or self.window_full(g):
+            if mc.n - last <= 2 * g.t.sender_window:
+                self.held.setdefault(mc.sender, {})[mc.n] = mc
+            return
+        self.sequence(g, mc)
+        self.release(g)
+
+    def window_full(self, g: "Gms") -> bool:
+        return g.stream.received - self.stable >= g.t.window
+
+    def release(self, g: "Gms") -> None:
+        """Sequence held multicasts that are next in line, while there is room."""
+        for sender in list(self.held):
+            pending = self.held[sender]
+            while not self.window_full(g) and sender in g.table:
+                nxt = pending.pop(g.table[sender][1] + 1, None)
+                if nxt is None:
+                    break
+                self.sequence(g, nxt)
+            last = g.table[sender][1] if sender in g.table else float("inf")
+            for n in [n for n in pending if n <= last]:
+                del pending[n]
+            if not pending:
+                del self.held[sender]
+
+    # -- membership ------------------------------------------------------------
+
+    def on_Join(self, g: "Gms", j: Join) -> None:
+        who = j.joiner
+        if who in g.view.members:
+            ours = g.view.members[g.view.members.index(who)]
+            if ours.contact != who.contact:
+                g.send(who, JoinRefused(g.me, f"the name {who.name!r} is taken in this group"))
+            elif j.inc == g.view.inc_of(who):
+                self.change_view(g, g.view.members, renew=(who,))   # it lost its place
+            else:
+                self.broadcast(g, g.view, (who,))   # it missed the view admitting it
+            return
+        if g.leaving:
+            return
+        self.change_view(g, g.view.members + (who,))
+
+    def on_Leave(self, g: "Gms", lv: Leave) -> None:
+        if lv.src in g.view.members and lv.src != g.me:
+            self.change_view(g, [m for m in g.view.members if m != lv.src])
+
+    def on_Down(self, g: "Gms", d: Down) -> None:
+        if not g.f.watch:
+            return                      # gms1 has no failure handling
+        g.dead.add(d.member)
+        if d.member in g.view.members and d.member != g.me:
+            self.change_view(g, [m for m in g.view.members if m not in g.dead])
+
+    def start_leaving(self, g: "Gms") -> None:
+        if g.f.reliable and g.outbox:
+            return                      # our own multicasts first (see on_Tick)
+        others = g.others()
+        if others:
+            self.change_view(g, others)  # the next member takes over
+        else:
+            g.stop("left the group")
+
+    def on_view(self, g: "Gms", old: Optional[View], new: View) -> None:
+        if g.me not in new.members:
+            g.stop("left the group")
+            return
+        others = g.others()
+        for m in others:
+            if m not in self.acked:
+                self.acked[m] = new.seq - 1
+                self.progress[m] = self.heard[m] = g.now
+        for m in [m for m in self.acked if m not in new.members]:
+            for table in (self.acked, self.progress, self.heard, self.sent, self.held):
+                table.pop(m, None)
+        g.watch_only(others)
+        self.update_stable(g)
+        added = [m for m in others if old is None or m not in old.members
+                 or old.inc_of(m) != new.inc_of(m)]
+        if g.f.reliable and added:
+            self.snapshot_for(g, added)
+
+    # -- reliability (gms4) ------------------------------------------------------
+
+    def not_ours(self, g: "Gms", who: Member) -> bool:
+        """Traffic from a non-member: tell it, so it joins again."""
+        if who in self.acked or who == g.me:
+            return False
+        if g.f.reliable:
+            g.send(who, Expelled(g.me, g.epoch, f"not a member of view {g.view.view_id}"))
+        return True
+
+    def on_Ack(self, g: "Gms", a: Ack) -> None:
+        if self.not_ours(g, a.src) or a.epoch != g.epoch:
+            return
+        self.heard[a.src] = g.now
+        if a.delivered > self.acked[a.src]:
+            self.acked[a.src] = min(a.delivered, g.stream.received)
+            self.progress[a.src] = g.now
+            self.update_stable(g)
+            self.release(g)
+
+    def update_stable(self, g: "Gms") -> None:
+        if g.f.reliable:                # without acks nothing is known stable
+            self.stable = min([g.stream.delivered, *self.acked.values()])
+            g.stream.trim(self.stable)
+
+    def on_Nack(self, g: "Gms", n: Nack) -> None:
+        if self.not_ours(g, n.src) or n.epoch != g.epoch:
+            return
+        self.heard[n.src] = g.now
+        entries = g.stream.range(n.first, min(n.last, n.first + g.t.resend_batch - 1))
+        if entries:
+            g.send(n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received, self.stable))
+            self.sent[n.src] = g.now
+        elif n.first <= g.stream.trimmed:
+            self.remove(g, {n.src: "asked for entries the group no longer keeps"})
+
+    def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
+        if not self.not_ours(g, r.src):
+            self.heard[r.src] = g.now
+            self.snapshot_for(g, [r.src])
+
+    def snapshot_for(self, g: "Gms", members: list[Member]) -> None:
+        d = g.stream.delivered
+        pending = next((s for s in self.snapshots.values() if s.seq == d), None)
+        if pending is None:
+            g.snap_token += 1
+            pending = self.snapshots[g.snap_token] = _Snapshot(
+                d, g.view, tuple((m, inc, n) for m, (inc, n) in g.table.items()), g.last_item)
+            g.out.append(TakeSnapshot(g.snap_token))
+        pending.to.extend(m for m in members if m not in pending.to)
+
+    def on_SnapshotReady(self, g: "Gms", s: SnapshotReady) -> None:
+        snap = self.snapshots.pop(s.token, None)
+        if snap is None:
+            return
+        unstable = tuple(g.stream.range(g.stream.trimmed + 1, snap.seq))
+        for m in snap.to:
+            if m in self.acked:
+                g.send(m, State(g.me, g.epoch, snap.seq, snap.view, s.data, snap.table,
+                                snap.after, unstable))
+
+    def on_Tick(self, g: "Gms", _) -> None:
+        if g.leaving:
+            self.start_leaving(g)
+            if g.stopped is not None or g.role is not self:
+                return
+        if not g.f.reliable:
+            return
+        top = g.stream.received
+        for m in g.others():
+            if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat:
+                g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
+                self.sent[m] = g.now
+        out: dict[Member, str] = {}
+        for m, acked in self.acked.items():
+            if acked >= top:
+                self.progress[m] = g.now
+            if g.now - self.heard[m] > g.t.suspect_after:
+                out[m] = f"silent for {g.t.suspect_after:g}s"
+            elif top - acked > g.t.max_lag or g.now - self.progress[m] > g.t.ack_timeout:
+                out[m] = "fell too far behind"
+        if out:
+            self.remove(g, out)
+        self.release(g)
+
+    def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
+        if b.epoch < g.epoch:
+            g.accept_broadcast(b)       # answers with a Reject
+        else:
+            g.note(f"leader got a broadcast from {b.src} (epoch {b.epoch})", logging.WARNING)

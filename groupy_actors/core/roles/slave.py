@@ -1,0 +1,140 @@
+"""Slave: follow the leader's stream; elect a successor when it goes down."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..events import Down
+from ..messages import Ack, Broadcast, Join, Leave, Mcast, Nack, State, StateRequest, View
+from .base import Role
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+
+
+class Slave(Role):
+    name = "slave"
+
+    def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
+        g.send(g.leader, mc)
+
+    # Requests meant for the leader are passed on to whom we follow.
+    def on_Mcast(self, g: "Gms", mc: Mcast) -> None:
+        g.send(g.leader, mc)
+
+    def on_Join(self, g: "Gms", j: Join) -> None:
+        g.send(g.leader, j)
+
+    def on_Leave(self, g: "Gms", lv: Leave) -> None:
+        g.send(g.leader, lv)
+
+    def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
+        g.send(g.leader, r)
+
+    def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
+        if not g.accept_broadcast(b):
+            return
+        g.receive(b.entries)
+        if g.f.reliable and g.role is self:
+            g.stream.trim(b.stable)
+            g.ask_missing()
+            g.ack()
+
+    def on_Ack(self, g: "Gms", a: Ack) -> None:
+        g.reject(a.src)     # it takes us for its leader: say whom we follow
+
+    def on_Nack(self, g: "Gms", n: Nack) -> None:
+        g.reject(n.src)
+
+    def on_State(self, g: "Gms", s: State) -> None:
+        g.restore(s)
+
+    def on_Down(self, g: "Gms", d: Down) -> None:
+        g.dead.add(d.member)
+        if d.member == g.leader:
+            leader_down(g)
+        else:
+            g.note(f"{d.member} is down; it is not our leader", logging.DEBUG)
+
+    def on_Tick(self, g: "Gms", _) -> None:
+        if not g.f.reliable:
+            if g.leaving and g.now - g.leave_at >= g.t.join_timeout:
+                g.stop("left the group (the leader did not confirm)")
+            return
+        if g.now - g.heard_at > g.t.suspect_after:
+            g.note(f"no word from {g.leader} for {g.t.suspect_after:g}s: suspecting it",
+                   logging.WARNING)
+            g.suspects.add(g.leader)
+            leader_down(g)
+            return
+        g.ack(keepalive=True)
+        g.ask_missing()
+        g.resend_outbox(g.t.mcast_retry)
+        if not g.has_state and g.now - g.state_at >= g.t.state_retry:
+            g.ask_state()
+        if g.leaving and g.now - g.leave_at >= g.t.leave_retry:
+            g.try_leave()
+
+    def on_view(self, g: "Gms", old: View | None, new: View) -> None:
+        if g.me not in new.members:
+            if g.leaving:
+                g.stop("left the group")
+            else:
+                g.rejoin(f"removed from the group in view {new.view_id}", new.leader)
+            return
+        if new.leader == g.me:
+            hand_over(g)            # the old leader left and named us
+        elif new.leader != g.leader:
+            g.leader = new.leader
+            g.heard_at = g.now
+            g.watch_only((new.leader,))
+            g.resend_outbox()
+        elif old is None:
+            g.watch_only((new.leader,))
+
+    def start_leaving(self, g: "Gms") -> None:
+        g.try_leave()
+
+
+def successor(g: "Gms") -> object:
+    """First member of our view not known to be down: the next leader."""
+    return next(m for m in g.view.members
+                if m == g.me or (m not in g.dead and m not in g.suspects))
+
+
+def leader_down(g: "Gms") -> None:
+    """Our leader is gone: the first survivor of the view takes over."""
+    mode = g.f.takeover
+    if mode == "none":
+        return
+    new = successor(g)
+    if new != g.me:
+        g.leader = new
+        g.heard_at = g.now
+        g.watch_only((new,))
+        return
+    if mode == "flush":
+        from .electing import start_takeover
+        start_takeover(g)
+        return
+    # gms2/gms3: lead at once, with a view of the survivors.
+    from .leader import Leader
+    survivors = [m for m in g.view.members if m == g.me or m not in g.dead]
+    leader = Leader(g)
+    g.become(leader)
+    g.leader = g.me
+    if mode == "resend_last" and g.stream.last is not None:
+        leader.broadcast(g, g.stream.last, survivors[1:])
+    leader.change_view(g, survivors)
+
+
+def hand_over(g: "Gms") -> None:
+    """A view names us leader while we were not: take over the stream."""
+    if g.f.takeover == "flush":
+        from .electing import start_takeover
+        start_takeover(g)
+        return
+    from .leader import Leader
+    g.become(Leader(g))
+    g.leader = g.me
+    g.role.on_view(g, None, g.view)

@@ -1,0 +1,110 @@
+"""Electing: the flush a new leader runs before its first view (gms4)."""
+from groupy_actors.core import (Ack, Broadcast, Deliver, Down, Expelled, Inquiry,
+                                InstallView, Join, Msg, Promise, Reject, Rejoining, Send,
+                                Stop, Tick, View, Watch)
+
+from .net import A, B, C, D, Net
+
+INC = {"a": (1, 1), "b": (1, 2), "c": (1, 3), "d": (1, 4)}
+
+
+def electing(names="abcd", **timing):
+    net = Net("gms4", names, **timing)
+    net["b"].handle(Down(A), 1.0)
+    return net, net["b"]
+
+
+def promise(src, delivered, entries=(), epoch=2, log_epoch=1):
+    received = entries[-1].seq if entries else delivered
+    return Promise(src, epoch, log_epoch, delivered, received, tuple(entries), True)
+
+
+def test_it_asks_every_survivor_for_a_promise():
+    net = Net("gms4", "abcd")
+    effects = net["b"].handle(Down(A), 1.0)
+    q = Inquiry(B, 2, 4, 4)
+    assert [e for e in effects if isinstance(e, Send)] == [Send(C, q), Send(D, q)]
+
+
+def test_it_adopts_the_longest_history_fills_everyone_then_installs_the_view():
+    net, b = electing()
+    m5 = Msg(5, A, INC["a"], 1, "only c got this")
+    assert b.handle(promise(C, 4, [m5]), 1.1) == []
+    effects = b.handle(promise(D, 4), 1.2)
+    v = View(6, 5, (B, C, D), (INC["b"], INC["c"], INC["d"]))
+    assert effects[:2] == [Send(C, Broadcast(B, 2, (m5, v), 6, 4)),
+                           Send(D, Broadcast(B, 2, (m5, v), 6, 4))]
+    assert Deliver(m5, 4) in effects and InstallView(v) in effects
+    assert b.role_name == "leader" and b.epoch == 2
+
+
+def test_each_survivor_is_filled_from_where_it_stands():
+    net, b = electing()
+    m5 = Msg(5, A, INC["a"], 1, "x")
+    b.handle(promise(C, 5, [m5]), 1.1)
+    effects = b.handle(promise(D, 4), 1.2)
+    v = View(6, 5, (B, C, D), (INC["b"], INC["c"], INC["d"]))
+    assert Send(C, Broadcast(B, 2, (v,), 6, 4)) in effects
+    assert Send(D, Broadcast(B, 2, (m5, v), 6, 4)) in effects
+
+
+def test_members_found_in_a_promised_view_are_asked_too():
+    net, b = electing()
+    v5 = View(5, 5, (A, B, C, D, Member("e")), INC_E := (INC["a"], INC["b"], INC["c"], INC["d"], (1, 5)))
+    effects = b.handle(promise(C, 4, [v5]), 1.1)
+    e = v5.members[4]
+    assert Watch(e) in effects and Send(e, Inquiry(B, 2, 4, 4)) in effects
+
+
+def test_a_survivor_that_goes_down_meanwhile_is_left_out():
+    net, b = electing()
+    b.handle(promise(C, 4), 1.1)
+    effects = b.handle(Down(D), 1.2)
+    v = View(5, 5, (B, C), (INC["b"], INC["c"]))
+    assert InstallView(v) in effects
+
+
+def test_survivors_silent_past_the_timeout_are_left_out_and_told():
+    net, b = electing(takeover_timeout=0.5)
+    b.handle(promise(C, 4), 1.1)
+    effects = b.handle(Tick(), 1.6)
+    assert Send(D, Expelled(B, 2, "did not answer the new leader in time")) in effects
+    assert b.view.members == (B, C)
+
+
+def test_a_join_during_the_election_is_handled_once_it_is_over():
+    net, b = electing()
+    assert b.handle(Join(Member("e"), (0, 0)), 1.1) == []
+    b.handle(promise(C, 4), 1.2)
+    effects = b.handle(promise(D, 4), 1.3)
+    views = [e.view for e in effects if isinstance(e, InstallView)]
+    assert [v.view_id for v in views] == [5, 6] and views[-1].members[-1].name == "e"
+
+
+def test_a_rival_that_died_is_outbid():
+    net, b = electing()
+    b.dead.add(C)
+    effects = b.handle(Reject(D, 2, 4, C), 1.1)
+    assert Send(D, Inquiry(B, 3, 4, 4)) in effects and b.epoch == 3
+
+
+def test_a_rival_that_knows_a_newer_view_wins_and_we_join_again():
+    net, b = electing()
+    effects = b.handle(Reject(D, 2, 5, D), 1.1)
+    assert any(isinstance(e, Rejoining) for e in effects) and b.role_name == "joining"
+
+
+def test_a_broadcast_from_the_old_regime_is_rejected():
+    net, b = electing()
+    assert b.handle(Broadcast(A, 1, (), 4, 0), 1.1) == [Send(A, Reject(B, 2, 4, B))]
+
+
+def test_a_member_without_the_group_state_cannot_take_over():
+    net = Net("gms4", "abc")
+    b = net["b"]
+    b.has_state = False
+    assert b.handle(Down(A), 1.0)[-1] == Stop(
+        "cannot take over: this member has not received the group state yet")
+
+
+from groupy_actors.core import Member  # noqa: E402

@@ -1,0 +1,197 @@
+"""Leader: sequencing multicasts and views, serving resends and state."""
+from groupy_actors.core import (Ack, Accepted, AppLeave, AppMcast, Broadcast, Deliver,
+                                Down, Expelled, InstallView, Join, JoinRefused, Leave,
+                                Mcast, Member, Msg, Nack, Note, Reject, Send, SnapshotReady,
+                                State, StateRequest, Stop, TakeSnapshot, Tick, StartTimer,
+                                View, Unwatch, Watch)
+
+from .net import A, B, C, D, Net
+
+INC = {"a": (1, 1), "b": (1, 2), "c": (1, 3)}
+
+
+def test_own_multicast_goes_to_every_member_then_to_us():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    effects = a.handle(AppMcast("hi"), 1.0)
+    m = Msg(4, A, INC["a"], 1, "hi")
+    b = Broadcast(A, 1, (m,), 4, 1)     # b joined at entry 2: nothing above 1 is stable
+    assert effects == [Accepted("a:1.1:1"), Send(B, b), Send(C, b), Deliver(m, 3)]
+
+
+def test_a_members_multicast_is_sequenced_next():
+    net = Net("gms3", "abc")
+    effects = net["a"].handle(Mcast(B, INC["b"], 1, "x"), 1.0)
+    m = Msg(4, B, INC["b"], 1, "x")
+    assert effects == [Send(B, Broadcast(A, 1, (m,), 4, 0)), Send(C, Broadcast(A, 1, (m,), 4, 0)),
+                       Deliver(m, 3)]
+
+
+def test_a_retried_multicast_is_not_sequenced_twice():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Mcast(B, INC["b"], 1, "x"), 1.0)
+    assert a.handle(Mcast(B, INC["b"], 1, "x"), 1.1) == []
+    assert a.stream.received == 4
+
+
+def test_a_multicast_ahead_of_its_predecessor_waits_for_it():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    assert a.handle(Mcast(B, INC["b"], 2, "second"), 1.0) == []
+    effects = a.handle(Mcast(B, INC["b"], 1, "first"), 1.1)
+    assert [e.msg.payload for e in effects if isinstance(e, Deliver)] == ["first", "second"]
+
+
+def test_a_multicast_of_an_old_incarnation_is_dropped():
+    net = Net("gms4", "abc")
+    effects = net["a"].handle(Mcast(B, (1, 1), 1, "stale"), 1.0)
+    assert [type(e) for e in effects] == [Note]
+
+
+def test_a_non_member_that_multicasts_is_told_it_is_out():
+    net = Net("gms4", "abc")
+    effects = net["a"].handle(Mcast(D, (1, 9), 1, "x"), 1.0)
+    assert effects[0] == Send(D, Expelled(A, 1, "not a member of view 3"))
+
+
+def test_a_join_adds_the_newcomer_in_a_new_view():
+    net = Net("gms4", "abc")
+    effects = net["a"].handle(Join(D, (0, 0)), 1.0)
+    v = View(4, 4, (A, B, C, D), (INC["a"], INC["b"], INC["c"], (1, 4)))
+    b = Broadcast(A, 1, (v,), 4, 1)
+    assert effects == [Send(B, b), Send(C, b), Send(D, b), InstallView(v), Watch(D),
+                       TakeSnapshot(3)]
+
+
+def test_a_repeated_join_gets_the_current_view_again():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    assert a.handle(Join(C, (0, 0)), 1.0) == [Send(C, Broadcast(A, 1, (a.view,), 3, 1))]
+
+
+def test_a_join_with_a_taken_name_is_refused():
+    net = Net("gms4", "abc")
+    impostor = Member("c", contact="elsewhere")
+    assert net["a"].handle(Join(impostor, (0, 0)), 1.0) == [
+        Send(impostor, JoinRefused(A, "the name 'c' is taken in this group"))]
+
+
+def test_a_member_that_lost_its_place_gets_a_new_incarnation():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Join(C, INC["c"]), 1.0)
+    assert a.view.members == (A, B, C) and a.view.inc_of(C) == (1, 4)
+
+
+def test_a_leave_removes_the_member():
+    net = Net("gms3", "abc")
+    effects = net["a"].handle(Leave(B), 1.0)
+    v = View(4, 4, (A, C), (INC["a"], INC["c"]))
+    assert effects[:3] == [Send(C, Broadcast(A, 1, (v,), 4, 0)),
+                           Send(B, Broadcast(A, 1, (v,), 4, 0)), InstallView(v)]
+    assert Unwatch(B) in effects
+
+
+def test_a_non_leader_that_goes_down_is_removed_in_the_next_view():
+    net = Net("gms2", "abc")
+    effects = net["a"].handle(Down(B), 1.0)
+    v = View(4, 4, (A, C), (INC["a"], INC["c"]))
+    assert effects == [Send(C, Broadcast(A, 1, (v,), 4, 0)), InstallView(v), Unwatch(B)]
+    assert net["a"].handle(Down(B), 1.1) == []      # a second notice changes nothing
+
+
+def test_gms1_ignores_failures():
+    net = Net("gms1", "abc")
+    assert net["a"].handle(Down(B), 1.0) == []
+    assert net["a"].view.members == (A, B, C)
+
+
+def test_acks_advance_the_stable_point_and_trim_the_history():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    for i in range(3):
+        a.handle(AppMcast(i), 1.0)      # entries 4, 5, 6
+    assert a.role.stable == 1 and sorted(a.stream.entries) == [2, 3, 4, 5, 6]
+    a.handle(Ack(B, 1, 6), 1.1)
+    assert a.role.stable == 2           # c still has only up to its view, entry 2
+    a.handle(Ack(C, 1, 5), 1.2)
+    assert a.role.stable == 5 and sorted(a.stream.entries) == [6]
+
+
+def test_a_nack_is_answered_with_the_missing_entries():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)
+    a.handle(AppMcast("y"), 1.0)
+    effects = a.handle(Nack(B, 1, 4, 5), 1.1)
+    assert effects == [Send(B, Broadcast(A, 1, (a.stream.get(4), a.stream.get(5)), 5, 1))]
+
+
+def test_a_nack_for_trimmed_entries_expels_the_member():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.stream.trim(3)
+    effects = a.handle(Nack(B, 1, 1, 2), 1.0)
+    assert Send(B, Expelled(A, 1, "asked for entries the group no longer keeps")) in effects
+    assert a.view.members == (A, C)
+
+
+def test_a_state_request_is_answered_with_a_snapshot():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)
+    assert a.handle(StateRequest(C, 1), 1.1) == [TakeSnapshot(3)]
+    effects = a.handle(SnapshotReady(3, "colour"), 1.2)
+    table = ((A, INC["a"], 1), (B, INC["b"], 0), (C, INC["c"], 0))
+    unstable = tuple(a.stream.range(a.stream.trimmed + 1, 4))
+    assert effects == [Send(C, State(A, 1, 4, a.view, "colour", table, "m:a:1.1:1", unstable))]
+
+
+def test_heartbeats_go_to_members_not_sent_to_lately():
+    net = Net("gms4", "abc", heartbeat=0.1)
+    a = net["a"]
+    a.handle(Ack(B, 1, 3), 0.5)
+    a.handle(Ack(C, 1, 3), 0.5)
+    effects = a.handle(Tick(), 0.5)
+    assert effects == [Send(B, Broadcast(A, 1, (), 3, 3)), Send(C, Broadcast(A, 1, (), 3, 3)),
+                       StartTimer(a.t.tick)]
+
+
+def test_a_silent_member_is_expelled():
+    net = Net("gms4", "abc", suspect_after=1.0)
+    a = net["a"]
+    a.handle(Ack(B, 1, 3), 1.5)
+    effects = a.handle(Tick(), 1.5)
+    assert Send(C, Expelled(A, 1, "silent for 1s")) in effects
+    assert a.view.members == (A, B)
+
+
+def test_a_stale_leaders_broadcast_is_rejected():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.epoch, a.ballot = 3, (3, 3, "a")
+    assert a.handle(Broadcast(B, 2, (), 3, 0), 1.0) == [Send(B, Reject(A, 3, 3, A))]
+
+
+def test_a_leader_that_leaves_hands_over_and_stops():
+    net = Net("gms3", "abc")
+    effects = net["a"].handle(AppLeave(), 1.0)
+    v = View(4, 4, (B, C), (INC["b"], INC["c"]))
+    assert effects[:3] == [Send(B, Broadcast(A, 1, (v,), 4, 0)),
+                           Send(C, Broadcast(A, 1, (v,), 4, 0)), InstallView(v)]
+    assert effects[-1] == Stop("left the group")
+
+
+def test_a_full_window_holds_multicasts_until_acks_make_room():
+    net = Net("gms4", "abc", window=3)
+    a = net["a"]
+    a.handle(AppMcast(1), 1.0)          # seq 4: 4 - stable 2 < 3
+    a.handle(Mcast(B, INC["b"], 1, 2), 1.0)     # seq 5 would fill it: held
+    assert a.stream.received == 5 or a.stream.received == 4
+    held = a.stream.received
+    a.handle(Mcast(B, INC["b"], 2, 3), 1.0)
+    assert a.stream.received == held
+    a.handle(Ack(B, 1, held), 1.1)
+    a.handle(Ack(C, 1, held), 1.1)
+    assert a.stream.received == 6

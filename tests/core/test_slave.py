@@ -1,0 +1,206 @@
+"""Slave: following the stream, forwarding requests, electing a successor."""
+import logging
+
+from groupy_actors.core import (Ack, AppLeave, AppMcast, Accepted, Broadcast, Deliver,
+                                Down, Expelled, Inquiry, InstallView, Join, Leave, Mcast,
+                                Msg, Nack, Note, Promise, Reject, Rejoining, Send,
+                                StartTimer, StateRequest, Stop, Tick, Unwatch, View, Watch)
+
+from .net import A, B, C, D, Net
+
+INC = {"a": (1, 1), "b": (1, 2), "c": (1, 3)}
+
+
+def msg(seq, payload, sender=A):
+    return Msg(seq, sender, INC[sender.name], seq, payload)
+
+
+def test_gms2_delivers_whatever_arrives():
+    b = Net("gms2", "abc")["b"]
+    m = msg(4, "x")
+    assert b.handle(Broadcast(A, 1, (m,), 4, 0), 1.0) == [Deliver(m, 3)]
+    assert b.handle(Broadcast(A, 1, (m,), 4, 0), 1.1) == [Deliver(m, 3)]   # twice: no checks
+
+
+def test_gms3_drops_what_is_below_the_next_expected_number():
+    b = Net("gms3", "abc")["b"]
+    m4, m5 = msg(4, "x"), msg(5, "y")
+    assert b.handle(Broadcast(A, 1, (m5,), 5, 0), 1.0) == [Deliver(m5, 3)]
+    assert b.handle(Broadcast(A, 1, (m4,), 5, 0), 1.1) == []
+    assert b.handle(Broadcast(A, 1, (m5,), 5, 0), 1.2) == []
+
+
+def test_gms4_holds_back_what_comes_early_and_asks_for_the_gap():
+    b = Net("gms4", "abc")["b"]
+    m4, m5 = msg(4, "x"), msg(5, "y")
+    assert b.handle(Broadcast(A, 1, (m5,), 5, 1), 1.0) == [Send(A, Nack(B, 1, 4, 4))]
+    assert b.handle(Broadcast(A, 1, (m4,), 5, 1), 1.1) == [Deliver(m4, 3), Deliver(m5, 3)]
+
+
+def test_gms4_notices_a_lost_tail_from_a_heartbeat():
+    b = Net("gms4", "abc")["b"]
+    assert b.handle(Broadcast(A, 1, (), 6, 1), 1.0) == [Send(A, Nack(B, 1, 4, 6))]
+    assert b.handle(Broadcast(A, 1, (), 6, 1), 1.01) == []     # not again at once
+
+
+def test_requests_for_the_leader_are_passed_on():
+    b = Net("gms4", "abc")["b"]
+    mc, j, lv, sr = Mcast(C, INC["c"], 1, "x"), Join(D, (0, 0)), Leave(C), StateRequest(C, 1)
+    for request in (mc, j, lv, sr):
+        assert b.handle(request, 1.0) == [Send(A, request)]
+
+
+def test_own_multicast_goes_to_the_leader():
+    b = Net("gms4", "abc")["b"]
+    assert b.handle(AppMcast("x"), 1.0) == [Accepted("b:1.2:1"), Send(A, Mcast(B, INC["b"], 1, "x"))]
+
+
+def test_gms2_the_first_survivor_takes_over_with_a_plain_view():
+    net = Net("gms2", "abc")
+    v = View(4, 4, (B, C), (INC["b"], INC["c"]))
+    effects = net["b"].handle(Down(A), 1.0)
+    assert effects == [Send(C, Broadcast(B, 1, (v,), 4, 0)), InstallView(v), Unwatch(A), Watch(C)]
+    assert net["b"].role_name == "leader"
+    assert net["c"].handle(Down(A), 1.0) == [Unwatch(A), Watch(B)]
+
+
+def test_gms3_the_new_leader_resends_the_last_entry_first():
+    net = Net("gms3", "abc")
+    b = net["b"]
+    m4 = msg(4, "x")
+    b.handle(Broadcast(A, 1, (m4,), 4, 0), 1.0)
+    effects = b.handle(Down(A), 1.1)
+    v = View(5, 4, (B, C), (INC["b"], INC["c"]))
+    assert effects[:3] == [Send(C, Broadcast(B, 1, (m4,), 4, 0)),
+                           Send(C, Broadcast(B, 1, (v,), 5, 0)), InstallView(v)]
+
+
+def test_a_non_leader_going_down_is_not_our_business():
+    b = Net("gms3", "abc")["b"]
+    effects = b.handle(Down(C), 1.0)
+    assert [type(e) for e in effects] == [Note] and b.leader == A
+
+
+def test_the_new_leaders_view_may_arrive_before_the_down():
+    net = Net("gms3", "abc")
+    c = net["c"]
+    v = View(4, 4, (B, C), (INC["b"], INC["c"]))
+    assert c.handle(Broadcast(B, 1, (v,), 4, 0), 1.0) == [InstallView(v), Unwatch(A), Watch(B)]
+    assert [type(e) for e in c.handle(Down(A), 1.1)] == [Note]     # old news
+    assert c.leader == B and c.view == v
+
+
+def test_gms4_the_successor_starts_a_takeover():
+    net = Net("gms4", "abc")
+    effects = net["b"].handle(Down(A), 1.0)
+    assert effects[:3] == [Note(logging.INFO, "taking over as leader, epoch 2"),
+                           Unwatch(A), Watch(C)]
+    assert effects[3] == Send(C, Inquiry(B, 2, 3, 3))
+    assert net["b"].role_name == "electing"
+
+
+def test_gms4_drops_a_forged_broadcast_from_a_non_leader():
+    b = Net("gms4", "abc")["b"]
+    v = View(4, 4, (C, B), (INC["c"], INC["b"]))
+    effects = b.handle(Broadcast(C, 1, (v,), 4, 0), 1.0)
+    assert [type(e) for e in effects] == [Note] and b.view.view_id == 3
+
+
+def test_gms4_rejects_a_broadcast_from_an_old_epoch():
+    b = Net("gms4", "abc")["b"]
+    b.handle(Inquiry(C, 2, 3, 3), 1.0)
+    assert b.handle(Broadcast(A, 1, (msg(4, "late"),), 4, 0), 1.1) == [
+        Send(A, Reject(B, 2, 3, C))]
+
+
+def test_an_ack_sent_to_a_slave_is_redirected():
+    b = Net("gms4", "abc")["b"]
+    b.ballot = (1, 3, "a")
+    assert b.handle(Ack(C, 1, 3), 1.0) == [Send(C, Reject(B, 1, 3, A))]
+    assert b.handle(Nack(C, 1, 3, 4), 1.0) == [Send(C, Reject(B, 1, 3, A))]
+
+
+def test_a_silent_leader_is_suspected():
+    net = Net("gms4", "abc", suspect_after=1.0)
+    b = net["b"]
+    effects = b.handle(Tick(), 1.5)
+    assert effects[0] == Note(logging.WARNING, "no word from a for 1s: suspecting it")
+    assert b.role_name == "electing" and A in b.suspects
+
+
+def test_an_undelivered_multicast_is_sent_again():
+    net = Net("gms4", "abc", mcast_retry=0.5)
+    b = net["b"]
+    b.handle(AppMcast("x"), 1.0)
+    b.handle(Broadcast(A, 1, (), 3, 1), 1.4)
+    assert Send(A, Mcast(B, INC["b"], 1, "x")) not in b.handle(Tick(), 1.4)
+    assert Send(A, Mcast(B, INC["b"], 1, "x")) in b.handle(Tick(), 1.6)
+
+
+def test_gms4_a_member_removed_without_asking_joins_again():
+    b = Net("gms4", "abc")["b"]
+    v = View(4, 4, (A, C), (INC["a"], INC["c"]))
+    effects = b.handle(Broadcast(A, 1, (v,), 4, 1), 1.0)
+    assert Rejoining("removed from the group in view 4", 0) in effects
+    assert effects[-1] == Send(A, Join(B, INC["b"]))
+    assert b.role_name == "joining"
+
+
+def test_gms3_a_member_removed_without_asking_stops():
+    b = Net("gms3", "abc")["b"]
+    v = View(4, 4, (A, C), (INC["a"], INC["c"]))
+    assert b.handle(Broadcast(A, 1, (v,), 4, 0), 1.0)[-1] == Stop("removed from the group in view 4")
+
+
+def test_a_leaving_member_asks_and_stops_once_out():
+    net = Net("gms4", "abc")
+    b = net["b"]
+    assert b.handle(AppLeave(), 1.0) == [Send(A, Leave(B))]
+    v = View(4, 4, (A, C), (INC["a"], INC["c"]))
+    assert b.handle(Broadcast(A, 1, (v,), 4, 1), 1.1)[-1] == Stop("left the group")
+
+
+def test_a_leaving_member_waits_for_its_own_multicasts():
+    net = Net("gms4", "abc")
+    b = net["b"]
+    b.handle(AppMcast("last words"), 1.0)
+    assert b.handle(AppLeave(), 1.0) == []
+    m = Msg(4, B, INC["b"], 1, "last words")
+    effects = b.handle(Broadcast(A, 1, (m,), 4, 1), 1.1)
+    assert Deliver(m, 3) in effects
+    assert Send(A, Leave(B)) in b.handle(Tick(), 1.2)
+
+
+def test_an_inquiry_is_answered_with_what_we_hold_beyond_its_base():
+    b = Net("gms4", "abc")["b"]
+    m4 = msg(4, "x")
+    b.handle(Broadcast(A, 1, (m4,), 4, 1), 1.0)
+    effects = b.handle(Inquiry(C, 2, 3, 3), 1.1)
+    assert effects == [Unwatch(A), Watch(C), Send(C, Promise(B, 2, 1, 4, 4, (m4,), True))]
+    assert b.leader == C
+
+
+def test_an_inquiry_below_our_promise_is_rejected():
+    b = Net("gms4", "abc")["b"]
+    b.handle(Inquiry(C, 3, 3, 3), 1.0)
+    assert b.handle(Inquiry(A, 2, 3, 3), 1.1) == [Send(A, Reject(B, 3, 3, C))]
+
+
+def test_expelled_by_the_leader_joins_again():
+    b = Net("gms4", "abc")["b"]
+    effects = b.handle(Expelled(A, 1, "silent for 3s"), 1.0)
+    assert Rejoining("expelled by a: silent for 3s", 0) in effects
+    assert effects[-1] == Send(A, Join(B, INC["b"]))
+
+
+def test_an_expulsion_from_a_non_leader_is_ignored():
+    b = Net("gms4", "abc")["b"]
+    assert [type(e) for e in b.handle(Expelled(C, 1, "forged"), 1.0)] == [Note]
+    assert b.role_name == "slave"
+
+
+def test_a_view_naming_us_leader_makes_us_take_over():
+    net = Net("gms4", "abc")
+    v = View(4, 4, (B, C), (INC["b"], INC["c"]))
+    effects = net["b"].handle(Broadcast(A, 1, (v,), 4, 1), 1.0)
+    assert InstallView(v) in effects and Send(C, Inquiry(B, 2, 4, 4)) in effects

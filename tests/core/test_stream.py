@@ -1,0 +1,77 @@
+"""The stream a member holds: arrival, hold-back, delivery, trimming."""
+from groupy_actors.core import Member, Msg
+from groupy_actors.core.stream import Stream
+
+A = Member("a")
+
+
+def m(seq):
+    return Msg(seq, A, (1, 1), seq, seq)
+
+
+def test_entries_are_delivered_in_order_once_contiguous():
+    s = Stream("gapless", keep=True)
+    assert s.add(m(2)) and list(s.deliverable(10)) == [] and s.received == 0
+    assert s.held_beyond() == 2
+    assert s.add(m(1))
+    assert [e.seq for e in s.deliverable(10)] == [1, 2]
+    assert not s.add(m(1)) and s.delivered == 2
+
+
+def test_delivery_stops_where_the_caller_says():
+    s = Stream("gapless", keep=True)
+    for i in (1, 2, 3):
+        s.add(m(i))
+    assert [e.seq for e in s.deliverable(2)] == [1, 2] and s.delivered == 2
+
+
+def test_trim_keeps_what_is_not_delivered():
+    s = Stream("gapless", keep=True)
+    for i in (1, 2, 3):
+        s.add(m(i))
+    list(s.deliverable(2))
+    s.trim(3)
+    assert sorted(s.entries) == [3] and s.trimmed == 2
+    assert s.range(1, 3) == [m(3)]
+
+
+def test_truncate_never_cuts_below_delivered():
+    s = Stream("gapless", keep=True)
+    for i in (1, 2, 3, 5):
+        s.add(m(i))
+    list(s.deliverable(2))
+    s.truncate_after(0)
+    assert sorted(s.entries) == [1, 2] and s.received == 2
+
+
+def test_cover_counts_a_state_transfer_as_delivered():
+    s = Stream("gapless", keep=True)
+    s.reset(1)
+    s.add(m(5))
+    s.cover([m(2), m(3), m(4)], 4)
+    assert s.delivered == 4 and s.received == 5 and s.range(2, 5) == [m(2), m(3), m(4), m(5)]
+
+
+def test_cover_trims_what_the_state_did_not_carry():
+    s = Stream("gapless", keep=True)
+    s.reset(1)
+    s.cover([m(4)], 4)
+    assert s.trimmed == 3 and s.range(1, 4) == [m(4)]
+
+
+def test_drop_old_admits_only_what_is_new():
+    s = Stream("drop_old", keep=False)
+    assert s.admit(m(3)) and not s.admit(m(2)) and not s.admit(m(3)) and s.admit(m(4))
+    assert s.last == m(4)
+
+
+def test_none_admits_everything():
+    s = Stream("none", keep=False)
+    assert s.admit(m(3)) and s.admit(m(3)) and s.admit(m(1))
+
+
+def test_without_keep_delivered_entries_are_dropped():
+    s = Stream("gapless", keep=False)
+    s.add(m(1))
+    list(s.deliverable(1))
+    assert len(s) == 0 and s.last == m(1)
