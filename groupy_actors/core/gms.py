@@ -84,7 +84,7 @@ class Gms:
 
     @property
     def role_name(self) -> str:
-        return self.role.name
+        return "stopped" if self.stopped is not None else self.role.name
 
     # -- small helpers -------------------------------------------------------
 

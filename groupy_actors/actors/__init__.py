@@ -1,0 +1,1 @@
+"""The actor shell: Thespian actors that host protocol cores and applications."""

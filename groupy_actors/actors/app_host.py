@@ -1,0 +1,142 @@
+"""The application actor (the Erlang *worker*): hosts one `Application`.
+
+It passes what its group actor delivers to the application's callbacks in
+order, answers snapshot requests, and gives the application a context to
+multicast, leave, set timers and report its status to the observer.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import timedelta
+from typing import Any, Callable, Optional
+
+from thespian.actors import Actor, ActorExitRequest, WakeupMessage
+
+from ..application import Application, GroupView, Message
+from ..core import (AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
+                    SnapshotReady, Stop, TakeSnapshot)
+from .fifo import Numbering, Reorder, Seq
+from .messages import AppInit, Quiet, Report, ReportNow
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY = 0.1      # seconds: status reports are coalesced to this rate
+
+
+class _Context:
+    """`Application.group`: what the application may ask of its member."""
+
+    def __init__(self, host: "AppHost", init: AppInit) -> None:
+        self._host = host
+        self.name = init.name
+        self.level = init.level
+        self.random = random.Random(None if init.seed is None else f"{init.seed}:{init.name}")
+
+    def mcast(self, payload: Any) -> None:
+        self._host.to_gms(AppMcast(payload))
+
+    def leave(self) -> None:
+        self._host.to_gms(AppLeave())
+
+    def after(self, seconds: float, callback: Callable[[], None]) -> None:
+        self._host.timer(seconds, callback)
+
+    def report(self) -> None:
+        self._host.report_soon()
+
+
+class AppHost(Actor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.app: Optional[Application] = None
+        self.gms: Any = None
+        self.observer: Any = None
+        self.name = "?"
+        self.timers: dict[int, Callable[[], None]] = {}
+        self.next_timer = 0
+        self.report_due = False
+        self.last_seq = 0               # deliveries must come in stream order
+        self.numbering = Numbering()
+        self.reorder = Reorder()
+
+    def receiveMessage(self, msg: Any, sender: Any) -> None:
+        batch = self.reorder.accept(sender, msg, time.monotonic()) if type(msg) is Seq else [msg]
+        for one in batch:
+            try:
+                self.dispatch(one)
+            except Exception:
+                log.exception("application of %s failed on %s", self.name, type(one).__name__)
+
+    def to_gms(self, msg: Any) -> None:
+        self.send(self.gms, self.numbering.wrap(self.gms, msg))
+
+    def dispatch(self, msg: Any) -> None:
+        kind = type(msg)
+        if kind is AppInit:
+            self.init(msg)
+            return
+        if self.app is None or kind is ActorExitRequest:
+            return
+        app = self.app
+        if kind is Deliver:
+            m = msg.msg
+            if m.seq <= self.last_seq:
+                log.error("%s: delivery %s came after %s", self.name, m.seq, self.last_seq)
+            self.last_seq = m.seq
+            app.deliver(Message(m.payload, m.sender.name, m.id, m.seq, msg.view_id))
+        elif kind is InstallView:
+            v = msg.view
+            app.view(GroupView(v.view_id, tuple(x.name for x in v.members), msg.restored))
+            self.report_soon()
+        elif kind is TakeSnapshot:
+            self.to_gms(SnapshotReady(msg.token, app.snapshot()))
+        elif kind is Restore:
+            self.last_seq = msg.seq
+            app.restore(msg.data)
+            self.report_soon()
+        elif kind is Rejoining:
+            self.last_seq = 0
+            log.warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
+        elif kind is Stop:
+            app.stopped(msg.reason)
+            self.report()
+        elif kind is WakeupMessage:
+            self.wakeup(msg.payload)
+        elif kind is Quiet:
+            quiet = getattr(app, "quiet", None)
+            if quiet:
+                quiet()
+            self.report()
+        elif kind is ReportNow:
+            self.report()
+
+    def init(self, msg: AppInit) -> None:
+        if self.app is not None:
+            return
+        self.name, self.gms, self.observer = msg.name, msg.gms, msg.observer
+        self.app = msg.app(*msg.args)
+        self.app.group = _Context(self, msg)
+        self.app.started()
+
+    def timer(self, seconds: float, callback: Callable[[], None]) -> None:
+        self.next_timer += 1
+        self.timers[self.next_timer] = callback
+        self.wakeupAfter(timedelta(seconds=max(0.0, seconds)), payload=self.next_timer)
+
+    def wakeup(self, key: Any) -> None:
+        if key == "report":
+            self.report_due = False
+            self.report()
+        elif key in self.timers:
+            self.timers.pop(key)()
+
+    def report_soon(self) -> None:
+        if not self.report_due and self.observer is not None:
+            self.report_due = True
+            self.wakeupAfter(timedelta(seconds=REPORT_EVERY), payload="report")
+
+    def report(self) -> None:
+        if self.observer is not None and self.app is not None:
+            self.send(self.observer, Report(self.name, time.time(), self.app.status()))

@@ -1,0 +1,182 @@
+"""The group actor (the Erlang *gms* process): hosts one protocol core.
+
+It turns Thespian messages into core events and carries out the effects:
+sends (through the injected faults, if any), timers, watches (through the
+target's supervisor), and everything meant for the application (to its
+application actor, and to the observer as a record of what happened).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import time
+from datetime import timedelta
+from typing import Any, Optional
+
+from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMessage,
+                             WakeupMessage)
+
+from ..core import (Accepted, Deliver, Down, Gms, InstallView, Member, Note, Rejoining,
+                    Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
+from .fifo import Numbering, Reorder, Seq
+from .messages import (Crash, DeadLetter, LinkFaults, MemberInit, Observed, RoleChanged,
+                       Started, UnwatchRequest, WatchRequest)
+
+log = logging.getLogger(__name__)
+
+FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Stop)
+OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Stop)
+
+
+class _Delayed:
+    """Wakeup payload: a send held back by the injected delay."""
+
+    __slots__ = ("to", "msg")
+
+    def __init__(self, to: Any, msg: Any) -> None:
+        self.to, self.msg = to, msg
+
+
+_DIE = "die"
+
+
+class MemberActor(Actor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.core: Optional[Gms] = None
+        self.me: Optional[Member] = None
+        self.app: Any = None
+        self.observer: Any = None
+        self.faults = LinkFaults()
+        self.rng = random.Random()
+        self.own_process = False
+        self.crashed = False
+        self.role = ""
+        self.fifo_peers = False         # number peer links (gms1-3 assume FIFO)
+        self.numbering = Numbering()
+        self.reorder = Reorder()
+        self.observed = 0
+
+    def receiveMessage(self, msg: Any, sender: Any) -> None:
+        if self.crashed:
+            if isinstance(msg, WakeupMessage) and msg.payload == _DIE:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return
+        try:
+            self.dispatch(msg, sender)
+        except Exception:               # never let Thespian retry a message
+            log.exception("%s: failed on %s", self.me, type(msg).__name__)
+
+    def dispatch(self, msg: Any, sender: Any) -> None:
+        kind = type(msg)
+        if kind is Seq:
+            for released in self.reorder.accept(sender, msg, time.monotonic()):
+                self.dispatch(released, sender)
+        elif kind is MemberInit:
+            self.init(msg)
+        elif kind is WakeupMessage:
+            if isinstance(msg.payload, _Delayed):
+                self.send(msg.payload.to, msg.payload.msg)
+            else:
+                for released in self.reorder.expire(time.monotonic()):
+                    self.dispatch(released, sender)
+                self.run(Tick())
+        elif kind is Crash:
+            self.crash()
+        elif kind is DeadLetter:
+            self.dead_letter(msg.address)
+        elif kind in (ActorExitRequest, ChildActorExited):
+            pass
+        elif kind is PoisonMessage:
+            log.warning("%s: a message we sent made its receiver fail: %s",
+                        self.me, msg.details)
+        elif self.core is None:
+            log.warning("member not started yet: dropped %s", kind.__name__)
+        else:
+            self.run(msg)
+
+    def init(self, msg: MemberInit) -> None:
+        if self.core is not None:
+            return
+        self.me, self.app, self.observer, self.faults = msg.me, msg.app, msg.observer, msg.faults
+        self.own_process = msg.own_process
+        self.fifo_peers = not msg.config.features.reliable
+        if msg.faults.seed is not None:
+            self.rng.seed(f"{msg.faults.seed}:{msg.me.name}")
+        self.core = Gms(msg.config)
+        self.observe(Started(os.getpid(), msg.contact.name if msg.contact else None,
+                             os.uname().nodename))
+        self.run(Start(msg.me, msg.contact))
+
+    def run(self, event: Any) -> None:
+        for effect in self.core.handle(event, time.monotonic()):
+            if self.crashed:
+                return
+            self.carry_out(effect)
+        if self.core.role_name != self.role and not self.crashed:
+            self.role = self.core.role_name
+            self.observe(RoleChanged(self.role))
+
+    def carry_out(self, e: Any) -> None:
+        kind = type(e)
+        if kind is Send:
+            self.transmit(e.to, e.msg)
+        elif kind is StartTimer:
+            self.wakeupAfter(timedelta(seconds=e.after))
+        elif kind is Watch:
+            self.send(e.member.contact.supervisor, WatchRequest(self.myAddress, e.member))
+        elif kind is Unwatch:
+            self.send(e.member.contact.supervisor, UnwatchRequest(self.myAddress, e.member))
+        elif kind is Note:
+            log.log(e.level, "%s: %s", self.me, e.text)
+        else:
+            if kind in OBSERVED:
+                self.observe(e)
+            if kind in FOR_THE_APP:
+                self.send(self.app, self.numbering.wrap(self.app, e))
+            if kind is Stop:
+                log.info("%s stops: %s", self.me, e.reason)
+                self.send(self.myAddress, ActorExitRequest())
+
+    def transmit(self, to: Member, msg: Any) -> None:
+        f, address = self.faults, to.contact.actor
+        if f.loss and self.rng.random() < f.loss:
+            return
+        if self.fifo_peers:
+            msg = self.numbering.wrap(address, msg)
+        if not f.any:
+            self.send(address, msg)
+            return
+        for _ in range(2 if f.duplicate and self.rng.random() < f.duplicate else 1):
+            if f.delay:
+                self.wakeupAfter(timedelta(seconds=self.rng.uniform(0, f.delay)),
+                                 payload=_Delayed(address, msg))
+            else:
+                self.send(address, msg)
+        if f.crash_on_send and self.rng.random() < f.crash_on_send:
+            log.warning("%s: crashing right after a send (injected)", self.me)
+            self.crash()
+
+    def crash(self) -> None:
+        """Die as if killed: nothing more is handled. With a process of our
+        own, SIGKILL it once the sends already made have gone out."""
+        self.crashed = True
+        if self.own_process:
+            self.wakeupAfter(timedelta(milliseconds=20), payload=_DIE)
+        else:
+            self.send(self.myAddress, ActorExitRequest())
+
+    def dead_letter(self, address: Any) -> None:
+        view = self.core.view if self.core else None
+        for m in view.members if view else ():
+            if m.contact is not None and m.contact.actor == address:
+                self.run(Down(m))
+                return
+
+    def observe(self, what: Any) -> None:
+        if self.observer is not None:
+            self.observed += 1
+            self.send(self.observer, Observed(self.me.name, self.observed, time.time(), what))
+

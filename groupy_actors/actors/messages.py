@@ -1,0 +1,157 @@
+"""Messages of the actor shell (the protocol's own are in core.messages)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..core.config import Config
+from ..core.member import Member
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach a member: its group actor and its system's supervisor."""
+
+    actor: Any
+    supervisor: Any
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFaults:
+    """Faults the shell injects on every link a member sends on (the classic
+    assignment's emulation): loss, duplication and delay per message, and a
+    chance that a send is the sender's last (its process then dies)."""
+
+    loss: float = 0.0
+    duplicate: float = 0.0
+    delay: float = 0.0             # seconds, uniform in [0, delay]
+    crash_on_send: float = 0.0
+    seed: Optional[int] = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.loss or self.duplicate or self.delay or self.crash_on_send)
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    """To a supervisor: create a member (group actor + application actor)."""
+
+    name: str
+    config: Config
+    contact: Optional[Member]
+    app: type
+    args: tuple[Any, ...] = ()
+    observer: Any = None
+    faults: LinkFaults = field(default_factory=LinkFaults)
+    seed: Optional[int] = None
+    own_process: bool = False       # each actor a process (multiproc bases)
+
+
+@dataclass(frozen=True, slots=True)
+class Spawned:
+    name: str
+    gms: Any
+    app: Any
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnFailed:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInit:
+    """Supervisor -> new group actor."""
+
+    me: Member
+    config: Config
+    contact: Optional[Member]
+    app: Any
+    observer: Any
+    faults: LinkFaults
+    own_process: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AppInit:
+    """Supervisor -> new application actor."""
+
+    name: str
+    level: str
+    app: type
+    args: tuple[Any, ...]
+    gms: Any
+    observer: Any
+    seed: Optional[int]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """To the supervisor of `target`: tell `watcher` when it goes down."""
+
+    watcher: Any
+    target: Member
+
+
+@dataclass(frozen=True, slots=True)
+class UnwatchRequest:
+    watcher: Any
+    target: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """Group actor -> observer: something happened at `member` (an effect of
+    its core, or Started); `n` numbers them, so the observer keeps their order."""
+
+    member: str
+    n: int
+    t: float
+    what: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    pid: int
+    contact: Optional[str]
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Application actor -> observer: its application's status."""
+
+    member: str
+    t: float
+    status: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """Die at once, as if killed (for systems without processes to kill)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """To an application actor: stop proposing work (the demo is ending)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNow:
+    """To an application actor: send a Report to the observer now."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Supervisor -> group actor: a message it sent to `address` found nobody."""
+
+    address: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    """Group actor -> observer: its core changed role."""
+
+    role: str

@@ -1,0 +1,118 @@
+"""The supervisor: our Erlang monitor.
+
+Thespian tells only a parent that its child exited, so every actor system
+that hosts members runs one supervisor that creates them (a member is a pair:
+its group actor and its application actor) and turns `ChildActorExited`
+into `Down(member)` for every actor, on any system, that asked to watch it.
+Watching a member that is already gone answers at once. The two actors of a
+member share their fate: when one exits, the other is stopped.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from thespian.actors import (ActorExitRequest, ActorTypeDispatcher, ChildActorExited,
+                             DeadEnvelope)
+
+from ..core.events import Down
+from ..core.member import Member
+from .messages import (AppInit, Contact, DeadLetter, MemberInit, Spawn, SpawnFailed,
+                       Spawned, UnwatchRequest, WatchRequest)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Child:
+    member: Member
+    kind: str                      # "gms" or "app"
+    partner: Any = None
+
+
+@dataclass
+class _Watchers:
+    addresses: list[Any] = field(default_factory=list)
+
+
+class Supervisor(ActorTypeDispatcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.children: dict[str, _Child] = {}
+        self.watchers: dict[str, _Watchers] = {}
+        self.dead: dict[str, Member] = {}
+        self.handling_dead_letters = False
+
+    @staticmethod
+    def actorSystemCapabilityCheck(caps: dict, reqs: dict) -> bool:
+        return not reqs or reqs.get("node") in (None, caps.get("node"))
+
+    def receiveMsg_Spawn(self, msg: Spawn, sender: Any) -> None:
+        if not self.handling_dead_letters:
+            self.handleDeadLetters(True)
+            self.handling_dead_letters = True
+        from .app_host import AppHost
+        from .member import MemberActor
+        try:
+            gms = self.createActor(MemberActor)
+            app = self.createActor(AppHost)
+        except Exception as e:          # e.g. no process could be started
+            log.error("could not create member %s: %s", msg.name, e)
+            self.send(sender, SpawnFailed(msg.name, str(e)))
+            return
+        me = Member(msg.name, Contact(gms, self.myAddress))
+        self.dead.pop(msg.name, None)
+        self.children[str(gms)] = _Child(me, "gms", app)
+        self.children[str(app)] = _Child(me, "app", gms)
+        observer = msg.observer or sender
+        self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
+                               observer, msg.seed))
+        self.send(gms, MemberInit(me, msg.config, msg.contact, app, observer, msg.faults,
+                                  msg.own_process))
+        self.send(sender, Spawned(msg.name, gms, app))
+
+    def receiveMsg_WatchRequest(self, msg: WatchRequest, sender: Any) -> None:
+        name = msg.target.name
+        if name in self.dead:
+            self.send(msg.watcher, Down(self.dead[name]))
+            return
+        ws = self.watchers.setdefault(name, _Watchers()).addresses
+        if not any(w == msg.watcher for w in ws):
+            ws.append(msg.watcher)
+
+    def receiveMsg_UnwatchRequest(self, msg: UnwatchRequest, sender: Any) -> None:
+        entry = self.watchers.get(msg.target.name)
+        if entry is not None:
+            entry.addresses = [w for w in entry.addresses if w != msg.watcher]
+
+    def receiveMsg_ChildActorExited(self, msg: ChildActorExited, sender: Any) -> None:
+        child = self.children.pop(str(msg.childAddress), None)
+        if child is None:
+            return                      # Thespian may report an exit twice
+        if str(child.partner) in self.children:
+            self.send(child.partner, ActorExitRequest())
+        if child.kind != "gms":
+            return
+        name = child.member.name
+        self.dead[name] = child.member
+        watchers = self.watchers.pop(name, _Watchers()).addresses
+        log.info("member %s exited; telling %d watcher(s)", name, len(watchers))
+        for w in watchers:
+            self.send(w, Down(child.member))
+
+    def receiveMsg_DeadEnvelope(self, msg: DeadEnvelope, sender: Any) -> None:
+        src = _source(msg.deadMessage)
+        if src is not None and isinstance(src.contact, Contact):
+            self.send(src.contact.actor, DeadLetter(msg.deadAddress))
+
+    def receiveMsg_ActorExitRequest(self, msg: ActorExitRequest, sender: Any) -> None:
+        pass                            # Thespian stops the children with us
+
+
+def _source(message: Any) -> Optional[Member]:
+    for field_name in ("src", "sender", "joiner"):
+        value = getattr(message, field_name, None)
+        if isinstance(value, Member):
+            return value
+    return None

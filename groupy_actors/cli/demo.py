@@ -1,0 +1,215 @@
+"""The demo: colour workers stay in sync while their leader is killed.
+
+N colour workers form a group; every few seconds the leader's process is
+killed (SIGKILL) and a new worker joins. At the end the workers stop
+proposing, the group settles, and the verdict compares every survivor's
+colour and delivery digest; the events of the run are checked too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any, Optional, TextIO
+
+from .. import trace
+from ..actors.messages import LinkFaults
+from ..checker import PROMISED, check
+from ..colour import ColourWorker
+from ..core.config import DEFAULT_LEVEL, LEVELS
+from ..group import Group, GroupError, MemberInfo
+from ..system import StartError
+from .display import StatusView, colour_of
+from .options import count, fail, port, positive_seconds, probability, say, seconds
+
+SYSTEMS = ("tcp", "simple", "udp")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=count, default=5, help="colour workers at the start (default 5)")
+    p.add_argument("--duration", type=positive_seconds, default=20.0,
+                   help="seconds of work before the group settles (default 20)")
+    p.add_argument("--sleep", type=positive_seconds, default=0.1, metavar="SECONDS",
+                   help="mean pause between one worker's proposals (default 0.1)")
+    p.add_argument("--kill-leader-every", type=seconds, default=3.0, metavar="SECONDS",
+                   help="kill the leader's process this often and add a worker (0: never; "
+                        "default 3)")
+    p.add_argument("--protocol", choices=sorted(LEVELS), default=DEFAULT_LEVEL,
+                   help=f"protocol level (default {DEFAULT_LEVEL})")
+    p.add_argument("--system", choices=SYSTEMS, default="tcp",
+                   help="tcp: a process per actor (default); simple: all in this process; "
+                        "udp: processes over UDP")
+    p.add_argument("--port", type=port, help="admin port of the actor system (default: a free one)")
+    p.add_argument("--seed", type=int, help="seed the workers' choices and injected faults")
+    p.add_argument("--events", metavar="FILE",
+                   help="write every delivery and view at each member to FILE (JSON lines)")
+    p.add_argument("--log", metavar="FILE", help="log file (default: a new file in the temp dir)")
+    p.add_argument("--loss", type=probability, default=0.0,
+                   help="chance that a message on any link is lost (default 0)")
+    p.add_argument("--duplicate", type=probability, default=0.0,
+                   help="chance that a message arrives twice (default 0)")
+    p.add_argument("--delay", type=seconds, default=0.0, metavar="SECONDS",
+                   help="delay each message by up to this much (default 0)")
+    p.add_argument("--crash-on-send", type=probability, default=0.0, metavar="P",
+                   help="chance that any send is the sender's last (the classic arghh)")
+    p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+
+
+class Demo:
+    def __init__(self, args: argparse.Namespace, group: Group, out: Optional[TextIO]) -> None:
+        self.args, self.group, self.out = args, group, out
+        self.view = StatusView(group, self.title(), fancy=False if args.plain else None)
+        self.next_worker = 1
+        self.kills = 0
+        group.listeners.append(self.on_record)
+
+    def title(self) -> str:
+        a = self.args
+        faults = [f"{name} {getattr(a, name):g}" for name in ("loss", "duplicate", "delay")
+                  if getattr(a, name)]
+        return " · ".join(["groupy-actors", a.protocol, a.system, f"{a.workers} workers",
+                           f"kill every {a.kill_leader_every:g}s" if a.kill_leader_every
+                           else "no kills", *faults])
+
+    def on_record(self, record: dict[str, Any]) -> None:
+        if self.out is not None:
+            self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        kind = record["kind"]
+        if kind == "view" and not record["restored"] and record["leader"] == record["member"]:
+            self.view.event(f"{record['member']} leads view {record['view']}: "
+                            f"{', '.join(record['members'])}")
+        elif kind == "stopped":
+            self.view.event(f"{record['member']} stopped: {record['reason']}")
+        elif kind == "rejoin":
+            self.view.event(f"{record['member']} was put out ({record['reason']}); rejoining")
+
+    def add_worker(self, wait: bool) -> None:
+        name = f"w{self.next_worker}"
+        self.next_worker += 1
+        self.group.join(name, ColourWorker, args=(self.args.sleep,), wait=wait)
+        if not wait:
+            self.view.event(f"{name} joins")
+
+    def run(self) -> int:
+        a = self.args
+        for _ in range(a.workers):
+            self.add_worker(wait=True)
+        self.view.event(f"{a.workers} workers in view {self.group.leader().view_id}")
+        end = time.monotonic() + a.duration
+        next_kill = time.monotonic() + a.kill_leader_every if a.kill_leader_every else float("inf")
+        replace_at: Optional[float] = None
+        while time.monotonic() < end:
+            self.group.poll(0.05)
+            now = time.monotonic()
+            if now >= next_kill:
+                next_kill = now + a.kill_leader_every
+                self.kill_leader()
+                replace_at = now + 2.0
+            if replace_at is not None and (self.group.leader() is not None or now >= replace_at):
+                replace_at = None       # a new leader is there (or never comes: gms1)
+                self.add_worker(wait=False)
+            self.view.refresh()
+        return self.settle()
+
+    def kill_leader(self) -> None:
+        leader = self.group.leader()
+        if leader is None:
+            self.view.event("no leader to kill (the group has none)")
+            return
+        self.kills += 1
+        how = f"SIGKILL pid {leader.pid}" if self.group.system.processes else "crash"
+        self.view.event(f"killing leader {leader.name} ({how})")
+        self.group.kill(leader.name)
+
+    def settle(self, limit: float = 10.0) -> int:
+        self.view.event("stopping proposals; letting the group settle")
+        self.group.quiet()
+        deadline = time.monotonic() + limit
+        agreed_since: Optional[float] = None
+        while time.monotonic() < deadline:
+            self.group.ask_reports()
+            self.group.poll(0.25)
+            self.view.refresh()
+            if self.agree(self.survivors()):
+                agreed_since = agreed_since or time.monotonic()
+                if time.monotonic() - agreed_since >= 0.5:
+                    break
+            else:
+                agreed_since = None
+        self.view.refresh(force=True)
+        self.view.close()
+        return self.verdict()
+
+    def survivors(self) -> list[MemberInfo]:
+        return [m for m in self.group.members.values() if m.in_view]
+
+    @staticmethod
+    def agree(members: list[MemberInfo]) -> bool:
+        seen = {(tuple(m.status.get("colour") or ()), m.status.get("digest"), m.status.get("ready"))
+                for m in members}
+        return len(members) > 0 and len(seen) == 1 and next(iter(seen))[2] is True
+
+    def verdict(self) -> int:
+        survivors = self.survivors()
+        say()
+        say(f"verdict ({self.args.protocol}, {self.kills} leader kill(s), "
+            f"{len(survivors)} survivor(s)):")
+        for m in survivors:
+            colour = colour_of(m)
+            shown = "(%3d, %3d, %3d)" % colour if colour else "(no colour yet) "
+            say(f"  {m.name:<5} {m.role:<8} colour {shown}  digest {m.status.get('digest') or '-':<12}"
+                f"  changes applied {m.status.get('applied', 0):<6} delivered {m.delivered}")
+        agreed = self.agree(survivors)
+        if agreed:
+            say(f"  AGREE: all {len(survivors)} survivors have the same colour and the same "
+                f"sequence of changes")
+        else:
+            groups: dict[Any, list[str]] = {}
+            for m in survivors:
+                groups.setdefault((m.status.get("digest"), tuple(m.status.get("colour") or ())),
+                                  []).append(m.name)
+            say(f"  DISAGREE: {len(groups)} different outcomes: " +
+                "; ".join(", ".join(names) for names in groups.values()))
+        records = [r for r in self.group.records if r["kind"] != "run"]
+        report = check(records, quiesced=agreed, required=PROMISED[self.args.protocol])
+        for line in report.lines():
+            say("  checker: " + line.strip())
+        if self.args.events:
+            say(f"  events: {self.args.events} ({len(records)} records); "
+                f"check again with: run_group.py check {self.args.events}")
+        say(f"  log: {self.group.system.log_file}")
+        return 0 if agreed else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    faults = LinkFaults(args.loss, args.duplicate, args.delay, args.crash_on_send, args.seed)
+    out = None
+    if args.events:
+        try:
+            out = open(args.events, "w", encoding="utf-8")
+        except OSError as e:
+            fail(f"cannot write {args.events}: {e.strerror}")
+    try:
+        try:
+            group = Group.start(system=args.system, protocol=args.protocol, port=args.port,
+                                faults=faults, seed=args.seed, log_file=args.log)
+        except StartError as e:
+            fail(str(e))
+        if out is not None:
+            out.write(json.dumps(trace.event("-", "run", time.time(), protocol=args.protocol,
+                                             system=args.system, seed=args.seed)) + "\n")
+        demo = Demo(args, group, out)
+        try:
+            return demo.run()
+        except KeyboardInterrupt:
+            demo.view.close()
+            say("interrupted: shutting the group down")
+            return 130
+        except GroupError as e:
+            demo.view.close()
+            fail(str(e))
+        finally:
+            group.stop()
+    finally:
+        if out is not None:
+            out.close()

@@ -1,0 +1,123 @@
+"""Starting and stopping Thespian actor systems safely.
+
+Lessons from ../shared/THESPIAN-NOTES.md are built in: always an explicit
+admin port (without one, a TCP system attaches to whatever runs on 1900),
+the admin's inherited stdout/stderr pointed at a log file (a pipe reading
+our output would otherwise never close), logs to a file, and shutdown in
+every exit path.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from thespian.actors import ActorSystem
+
+BASES = {"simple": "simpleSystemBase", "tcp": "multiprocTCPBase", "udp": "multiprocUDPBase",
+         "queue": "multiprocQueueBase"}
+WITH_PROCESSES = {"tcp", "udp", "queue"}
+WITH_PORTS = {"tcp", "udp"}
+
+
+class StartError(Exception):
+    """An actor system could not be started (the message says why)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int, host: str = "") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def log_config(path: str, level: int = logging.INFO) -> dict[str, Any]:
+    """A logging.config dict: everything to `path` (Thespian's `logDefs`)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"file": {"class": "logging.FileHandler", "filename": path,
+                              "formatter": "plain"}},
+        "root": {"handlers": ["file"], "level": level},
+    }
+
+
+@contextlib.contextmanager
+def _stdio_to(path: str) -> Iterator[None]:
+    """Point fds 1 and 2 at `path` while the admin forks off, then back."""
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+@dataclass
+class System:
+    """A running actor system and how it was started."""
+
+    asys: ActorSystem
+    kind: str
+    port: Optional[int]
+    log_file: str
+
+    @property
+    def processes(self) -> bool:
+        return self.kind in WITH_PROCESSES
+
+    def shutdown(self) -> None:
+        if self.asys is not None:
+            asys, self.asys = self.asys, None
+            asys.shutdown()
+
+
+def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str] = None,
+          capabilities: Optional[dict[str, Any]] = None, level: int = logging.INFO) -> System:
+    """Start an actor system of `kind` (simple, tcp, udp, queue)."""
+    if kind not in BASES:
+        raise StartError(f"unknown system {kind!r}; choose one of {', '.join(BASES)}")
+    if log_file is None:
+        fd, log_file = tempfile.mkstemp(prefix="groupy-", suffix=".log")
+        os.close(fd)
+    os.environ.setdefault("THESPLOG_FILE", log_file + ".thespian")
+    caps = dict(capabilities or {})
+    if kind in WITH_PORTS:
+        if port is None:
+            port = free_port()
+        elif not 0 < port < 65536:
+            raise StartError(f"port {port} is not a TCP port number")
+        elif port_in_use(port):
+            raise StartError(f"port {port} is in use")
+        caps["Admin Port"] = port
+    else:
+        port = None
+    try:
+        if kind in WITH_PROCESSES:
+            with _stdio_to(log_file):
+                asys = ActorSystem(BASES[kind], caps, logDefs=log_config(log_file, level),
+                                   transientUnique=True)
+        else:
+            asys = ActorSystem(BASES[kind], caps, transientUnique=True)
+    except Exception as e:
+        raise StartError(f"could not start a {kind} actor system: {e}") from None
+    return System(asys, kind, port, log_file)
