@@ -57,10 +57,11 @@ class ColourWorker(Application):
         self.digest = ""
         self.ready = False              # holds the group's colour
         self.ref: Optional[str] = None  # our pending StateQuery
-        self.query_seen = False
+        self.query_seen: Optional[str] = None   # its id, once delivered
         self.buffer: list[Message] = []
         self.proposing = True
         self.reason: Optional[str] = None
+        self.asked = 0
 
     # -- proposing ---------------------------------------------------------------
 
@@ -87,18 +88,19 @@ class ColourWorker(Application):
         if view.members == (self.group.name,):
             self.ready = True           # we founded the group: black is right
         elif self.group.level != "gms4":
-            self.ask_for_state(view.view_id)
+            self.ask_for_state()
 
-    def ask_for_state(self, view_id: int) -> None:
-        self.ref = f"{self.group.name}@{view_id}"
-        self.query_seen = False
+    def ask_for_state(self) -> None:
+        self.asked += 1
+        self.ref = f"{self.group.name}#{self.asked}"
+        self.query_seen = None
         self.buffer.clear()
         self.group.mcast(StateQuery(self.ref))
         self.group.after(self.requery, self.requery_if_needed)
 
     def requery_if_needed(self) -> None:
         if not self.ready and self.ref is not None:
-            self.ask_for_state(int(self.ref.rsplit("@", 1)[1]) + 1000)
+            self.ask_for_state()
 
     def deliver(self, message: Message) -> None:
         p = message.payload
@@ -109,12 +111,14 @@ class ColourWorker(Application):
                 self.buffer.append(message)
         elif isinstance(p, StateQuery):
             if p.ref == self.ref:
-                self.query_seen = True
+                self.query_seen = message.id
             elif self.ready:
                 self.group.mcast(StateReply(p.ref, self.colour, self.applied, self.digest))
         elif isinstance(p, StateReply) and p.ref == self.ref and not self.ready:
             self.colour, self.applied, self.digest = p.colour, p.applied, p.digest
             self.ready = True
+            # For the checker: our history is the replier's up to our query.
+            self.group.record("state", after="m:" + self.query_seen, source=message.sender)
             for m in self.buffer:
                 self.apply(m)
             self.buffer.clear()

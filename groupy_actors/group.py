@@ -28,7 +28,7 @@ from . import system as systems, trace
 from .application import Application, GroupView, Message, Recorder
 from .core import (AppLeave, AppMcast, Config, Deliver, InstallView, Member, Rejoining, Stop,
                    Timing)
-from .actors.messages import (Contact, Crash, LinkFaults, Observed, Quiet, Report, ReportNow,
+from .actors.messages import (AppRecord, Contact, Crash, LinkFaults, Observed, Quiet, Report, ReportNow,
                               RoleChanged, Spawn, SpawnFailed, Spawned, Started)
 from .actors.fifo import Reorder, Seq
 from .actors.supervisor import Supervisor
@@ -130,10 +130,14 @@ class Group:
             raise
 
     def stop(self) -> None:
+        """Stop every member and (if we started it) the actor system; any
+        member process still there afterwards is killed."""
         if self.owns_system:
             self.system.shutdown()
         else:
             self._tell(self.supervisor, ActorExitRequest())
+        if self.system.processes:
+            _reap([m.pid for m in self.members.values() if m.pid])
 
     def __enter__(self) -> "Group":
         return self
@@ -267,14 +271,17 @@ class Group:
     def _receive(self, msg: Any) -> None:
         kind = type(msg)
         if kind is Observed:
-            for obs in self.reorder.accept(msg.member, Seq(msg.n, msg), time.monotonic()):
-                self._observed(obs)
+            for batch in self.reorder.accept(msg.member, Seq(msg.n, msg), time.monotonic()):
+                for t, what in batch.events:
+                    self._observed(batch.member, t, what)
         elif kind is Report:
             info = self.members.get(msg.member)
             if info is not None:
                 info.status = msg.status
             for listener in self.reports:
                 listener(msg.member, msg.status)
+        elif kind is AppRecord:
+            self._record(trace.event(msg.member, msg.kind, msg.t, **msg.fields))
         elif kind is Spawned:
             info = self.members.get(msg.name)
             if info is not None:
@@ -284,14 +291,13 @@ class Group:
         else:
             log.debug("ignored %s", kind.__name__)
 
-    def _observed(self, obs: Observed) -> None:
-        info = self.members.get(obs.member)
-        what = obs.what
+    def _observed(self, member: str, t: float, what: Any) -> None:
+        info = self.members.get(member)
         if info is None:
             return
         if isinstance(what, Started):
             info.pid, info.node = what.pid, what.node
-            self._record(trace.event(obs.member, "start", obs.t, pid=what.pid,
+            self._record(trace.event(member, "start", t, pid=what.pid,
                                      contact=what.contact, node=what.node))
             return
         if isinstance(what, RoleChanged):
@@ -311,7 +317,7 @@ class Group:
             info.fate, info.role = what.reason, "stopped"
         elif isinstance(what, Rejoining):
             info.members, info.role = (), "joining"
-        record = trace.of_effect(obs.member, what, obs.t)
+        record = trace.of_effect(member, what, t)
         if record is not None:
             self._record(record)
 
@@ -335,3 +341,29 @@ class Group:
         if not handle.alive:
             raise GroupError(f"member {handle.name} is gone ({handle.info.fate})")
         self._tell(handle.info.gms, event)
+
+
+def _reap(pids: list[int], grace: float = 2.0) -> None:
+    """Wait briefly for processes to go; SIGKILL what remains."""
+    end = time.monotonic() + grace
+    while pids and time.monotonic() < end:
+        pids = [p for p in pids if _exists(p)]
+        time.sleep(0.02)
+    for p in pids:
+        log.warning("member process %d outlived the shutdown; killing it", p)
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:                                # a zombie is gone for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True

@@ -18,9 +18,14 @@ from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppInit, Quiet, Report, ReportNow
+from .messages import AppInit, AppRecord, Quiet, Report, ReportNow
 
-log = logging.getLogger(__name__)
+
+
+def log() -> logging.Logger:
+    """Looked up at each use: Thespian replaces the logging machinery in
+    every actor process after our modules were imported."""
+    return logging.getLogger(__name__)
 
 REPORT_EVERY = 0.1      # seconds: status reports are coalesced to this rate
 
@@ -46,6 +51,11 @@ class _Context:
     def report(self) -> None:
         self._host.report_soon()
 
+    def record(self, kind: str, **fields: Any) -> None:
+        host = self._host
+        if host.observer is not None:
+            host.send(host.observer, AppRecord(self.name, time.time(), kind, fields))
+
 
 class AppHost(Actor):
     def __init__(self) -> None:
@@ -67,7 +77,7 @@ class AppHost(Actor):
             try:
                 self.dispatch(one)
             except Exception:
-                log.exception("application of %s failed on %s", self.name, type(one).__name__)
+                log().exception("application of %s failed on %s", self.name, type(one).__name__)
 
     def to_gms(self, msg: Any) -> None:
         self.send(self.gms, self.numbering.wrap(self.gms, msg))
@@ -83,7 +93,7 @@ class AppHost(Actor):
         if kind is Deliver:
             m = msg.msg
             if m.seq <= self.last_seq:
-                log.error("%s: delivery %s came after %s", self.name, m.seq, self.last_seq)
+                log().error("%s: delivery %s came after %s", self.name, m.seq, self.last_seq)
             self.last_seq = m.seq
             app.deliver(Message(m.payload, m.sender.name, m.id, m.seq, msg.view_id))
         elif kind is InstallView:
@@ -98,7 +108,7 @@ class AppHost(Actor):
             self.report_soon()
         elif kind is Rejoining:
             self.last_seq = 0
-            log.warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
+            log().warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
         elif kind is Stop:
             app.stopped(msg.reason)
             self.report()

@@ -24,7 +24,12 @@ from .fifo import Numbering, Reorder, Seq
 from .messages import (Crash, DeadLetter, LinkFaults, MemberInit, Observed, RoleChanged,
                        Started, UnwatchRequest, WatchRequest)
 
-log = logging.getLogger(__name__)
+
+
+def log() -> logging.Logger:
+    """Looked up at each use: Thespian replaces the logging machinery in
+    every actor process after our modules were imported."""
+    return logging.getLogger(__name__)
 
 FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Stop)
 OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Stop)
@@ -40,6 +45,8 @@ class _Delayed:
 
 
 _DIE = "die"
+_FLUSH = "flush"
+OBSERVE_EVERY = timedelta(milliseconds=50)   # how long observations may wait
 
 
 class MemberActor(Actor):
@@ -58,6 +65,7 @@ class MemberActor(Actor):
         self.numbering = Numbering()
         self.reorder = Reorder()
         self.observed = 0
+        self.pending: list[tuple[float, Any]] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -67,7 +75,7 @@ class MemberActor(Actor):
         try:
             self.dispatch(msg, sender)
         except Exception:               # never let Thespian retry a message
-            log.exception("%s: failed on %s", self.me, type(msg).__name__)
+            log().exception("%s: failed on %s", self.me, type(msg).__name__)
 
     def dispatch(self, msg: Any, sender: Any) -> None:
         kind = type(msg)
@@ -79,6 +87,8 @@ class MemberActor(Actor):
         elif kind is WakeupMessage:
             if isinstance(msg.payload, _Delayed):
                 self.send(msg.payload.to, msg.payload.msg)
+            elif msg.payload == _FLUSH:
+                self.flush()
             else:
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
@@ -90,10 +100,10 @@ class MemberActor(Actor):
         elif kind in (ActorExitRequest, ChildActorExited):
             pass
         elif kind is PoisonMessage:
-            log.warning("%s: a message we sent made its receiver fail: %s",
+            log().warning("%s: a message we sent made its receiver fail: %s",
                         self.me, msg.details)
         elif self.core is None:
-            log.warning("member not started yet: dropped %s", kind.__name__)
+            log().warning("member not started yet: dropped %s", kind.__name__)
         else:
             self.run(msg)
 
@@ -130,14 +140,14 @@ class MemberActor(Actor):
         elif kind is Unwatch:
             self.send(e.member.contact.supervisor, UnwatchRequest(self.myAddress, e.member))
         elif kind is Note:
-            log.log(e.level, "%s: %s", self.me, e.text)
+            log().log(e.level, "%s: %s", self.me, e.text)
         else:
             if kind in OBSERVED:
                 self.observe(e)
             if kind in FOR_THE_APP:
                 self.send(self.app, self.numbering.wrap(self.app, e))
             if kind is Stop:
-                log.info("%s stops: %s", self.me, e.reason)
+                log().info("%s stops: %s", self.me, e.reason)
                 self.send(self.myAddress, ActorExitRequest())
 
     def transmit(self, to: Member, msg: Any) -> None:
@@ -156,13 +166,14 @@ class MemberActor(Actor):
             else:
                 self.send(address, msg)
         if f.crash_on_send and self.rng.random() < f.crash_on_send:
-            log.warning("%s: crashing right after a send (injected)", self.me)
+            log().warning("%s: crashing right after a send (injected)", self.me)
             self.crash()
 
     def crash(self) -> None:
         """Die as if killed: nothing more is handled. With a process of our
         own, SIGKILL it once the sends already made have gone out."""
         self.crashed = True
+        self.flush()
         if self.own_process:
             self.wakeupAfter(timedelta(milliseconds=20), payload=_DIE)
         else:
@@ -176,7 +187,17 @@ class MemberActor(Actor):
                 return
 
     def observe(self, what: Any) -> None:
-        if self.observer is not None:
+        if self.observer is None:
+            return
+        if not self.pending:
+            self.wakeupAfter(OBSERVE_EVERY, payload=_FLUSH)
+        self.pending.append((time.time(), what))
+        if len(self.pending) >= 64 or isinstance(what, Stop):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
             self.observed += 1
-            self.send(self.observer, Observed(self.me.name, self.observed, time.time(), what))
+            self.send(self.observer, Observed(self.me.name, self.observed, tuple(self.pending)))
+            self.pending = []
 

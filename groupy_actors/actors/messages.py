@@ -103,13 +103,14 @@ class UnwatchRequest:
 
 @dataclass(frozen=True, slots=True)
 class Observed:
-    """Group actor -> observer: something happened at `member` (an effect of
-    its core, or Started); `n` numbers them, so the observer keeps their order."""
+    """Group actor -> observer: things that happened at `member` (effects of
+    its core, Started, RoleChanged) as (time, what) pairs, batched: one
+    actor message per event would swamp Thespian's TCP transport. `n`
+    numbers the batches, so the observer keeps their order."""
 
     member: str
     n: int
-    t: float
-    what: Any
+    events: tuple[tuple[float, Any], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +156,14 @@ class RoleChanged:
     """Group actor -> observer: its core changed role."""
 
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppRecord:
+    """Application actor -> observer: a record the application adds to the
+    run's events (e.g. where its state came from, when it moves it itself)."""
+
+    member: str
+    t: float
+    kind: str
+    fields: dict[str, Any]

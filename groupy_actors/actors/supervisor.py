@@ -21,11 +21,17 @@ from ..core.member import Member
 from .messages import (AppInit, Contact, DeadLetter, MemberInit, Spawn, SpawnFailed,
                        Spawned, UnwatchRequest, WatchRequest)
 
-log = logging.getLogger(__name__)
+
+
+def log() -> logging.Logger:
+    """Looked up at each use: Thespian replaces the logging machinery in
+    every actor process after our modules were imported."""
+    return logging.getLogger(__name__)
 
 
 @dataclass
 class _Child:
+    address: Any
     member: Member
     kind: str                      # "gms" or "app"
     partner: Any = None
@@ -39,7 +45,9 @@ class _Watchers:
 class Supervisor(ActorTypeDispatcher):
     def __init__(self) -> None:
         super().__init__()
-        self.children: dict[str, _Child] = {}
+        # An address from createActor is a local placeholder whose text
+        # changes once the child runs; only == is reliable, so a list.
+        self.children: list[_Child] = []
         self.watchers: dict[str, _Watchers] = {}
         self.dead: dict[str, Member] = {}
         self.handling_dead_letters = False
@@ -52,19 +60,22 @@ class Supervisor(ActorTypeDispatcher):
         if not self.handling_dead_letters:
             self.handleDeadLetters(True)
             self.handling_dead_letters = True
+        twin = next((c for c in self.children if c.kind == "gms" and c.member.name == msg.name), None)
+        if twin is not None:            # a repeated request (Thespian may resend)
+            self.send(sender, Spawned(msg.name, twin.address, twin.partner))
+            return
         from .app_host import AppHost
         from .member import MemberActor
         try:
             gms = self.createActor(MemberActor)
             app = self.createActor(AppHost)
         except Exception as e:          # e.g. no process could be started
-            log.error("could not create member %s: %s", msg.name, e)
+            log().error("could not create member %s: %s", msg.name, e)
             self.send(sender, SpawnFailed(msg.name, str(e)))
             return
         me = Member(msg.name, Contact(gms, self.myAddress))
         self.dead.pop(msg.name, None)
-        self.children[str(gms)] = _Child(me, "gms", app)
-        self.children[str(app)] = _Child(me, "app", gms)
+        self.children += [_Child(gms, me, "gms", app), _Child(app, me, "app", gms)]
         observer = msg.observer or sender
         self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
                                observer, msg.seed))
@@ -87,17 +98,18 @@ class Supervisor(ActorTypeDispatcher):
             entry.addresses = [w for w in entry.addresses if w != msg.watcher]
 
     def receiveMsg_ChildActorExited(self, msg: ChildActorExited, sender: Any) -> None:
-        child = self.children.pop(str(msg.childAddress), None)
+        child = next((c for c in self.children if c.address == msg.childAddress), None)
         if child is None:
             return                      # Thespian may report an exit twice
-        if str(child.partner) in self.children:
+        self.children.remove(child)
+        if any(c.address == child.partner for c in self.children):
             self.send(child.partner, ActorExitRequest())
         if child.kind != "gms":
             return
         name = child.member.name
         self.dead[name] = child.member
         watchers = self.watchers.pop(name, _Watchers()).addresses
-        log.info("member %s exited; telling %d watcher(s)", name, len(watchers))
+        log().info("member %s exited; telling %d watcher(s)", name, len(watchers))
         for w in watchers:
             self.send(w, Down(child.member))
 

@@ -91,3 +91,9 @@ def test_promised_properties_decide_ok():
     records = group(rec("a", "mcast", id="a:1.1:1"), rec("b", "mcast", id="b:1.2:1"))
     assert not check(records).ok
     assert check(records, required=("integrity", "total order")).ok
+
+
+def test_a_crashed_senders_missing_record_is_not_a_phantom():
+    records = [view("a", 1, ["a", "b"]), view("b", 1, ["a", "b"]), dl("b", "a:1.1:1"),
+               rec("b", "mcast", id="b:1.2:1"), dl("b", "b:1.2:1"), rec("a", "crash")]
+    assert check(records).ok
