@@ -78,7 +78,10 @@ class Report:
                 out[0] += f" (not promised, and broken: {', '.join(spare)})"
             return out
         bad = self.failures
-        out = [f"VIOLATED: {', '.join(p for p in PROPERTIES if p in self.broken())}; {head}"]
+        failed = [p for p in PROPERTIES if p in self.broken() and p in self.required]
+        spare = [p for p in PROPERTIES if p in self.broken() and p not in self.required]
+        also = f" (not promised, and broken: {', '.join(spare)})" if spare else ""
+        out = [f"VIOLATED: {', '.join(failed)}{also}; {head}"]
         out += [f"  {v.prop}: {v.text}" for v in bad[:most]]
         if len(bad) > most:
             out.append(f"  ... and {len(bad) - most} more")
