@@ -28,8 +28,9 @@ from . import system as systems, trace
 from .application import Application, GroupView, Message, Recorder
 from .core import (AppLeave, AppMcast, Config, Deliver, InstallView, Member, Rejoining, Stop,
                    Timing)
-from .actors.messages import (AppRecord, Contact, Crash, LinkFaults, Observed, Quiet, Report, ReportNow,
-                              RoleChanged, Spawn, SpawnFailed, Spawned, Started)
+from .actors.messages import (AppRecord, Contact, Crash, LinkFaults, Observed, Quiet, Report,
+                              ReportNow, RoleChanged, Spawn, SpawnFailed, Spawned, Started,
+                              Stats, Crashed, Gone)
 from .actors.fifo import Reorder, Seq
 from .actors.supervisor import Supervisor
 
@@ -54,6 +55,7 @@ class MemberInfo:
     members: tuple[str, ...] = ()
     delivered: int = 0
     status: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)   # the core's counters
     fate: Optional[str] = None       # why it is gone: "crashed", "left the group", ...
     on_deliver: Optional[Callable[[Message], None]] = None
     on_view: Optional[Callable[[GroupView], None]] = None
@@ -233,9 +235,11 @@ class Group:
                 self._tell(m.app, Quiet())
 
     def ask_reports(self) -> None:
+        """Ask every application for its status and every member for its counters."""
         for m in self.alive():
-            if m.app is not None:
-                self._tell(m.app, ReportNow())
+            for address in (m.app, m.gms):
+                if address is not None:
+                    self._tell(address, ReportNow())
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -280,6 +284,10 @@ class Group:
                 info.status = msg.status
             for listener in self.reports:
                 listener(msg.member, msg.status)
+        elif kind is Gone:
+            info = self.members.get(msg.name)
+            if info is not None and info.alive:   # it died without a word
+                self._record(trace.event(msg.name, "crash", time.time(), how="exited"))
         elif kind is AppRecord:
             self._record(trace.event(msg.member, msg.kind, msg.t, **msg.fields))
         elif kind is Spawned:
@@ -302,6 +310,13 @@ class Group:
             return
         if isinstance(what, RoleChanged):
             info.role = what.role
+            return
+        if isinstance(what, Crashed):
+            self._record(trace.event(member, "crash", t, how=what.how))
+            return
+        if isinstance(what, Stats):
+            info.stats = what.counters
+            self._record(trace.event(member, "stats", t, **what.counters))
             return
         if isinstance(what, Deliver):
             info.delivered += 1

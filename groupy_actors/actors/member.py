@@ -21,8 +21,8 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from .fifo import Numbering, Reorder, Seq
-from .messages import (Crash, DeadLetter, LinkFaults, MemberInit, Observed, RoleChanged,
-                       Started, UnwatchRequest, WatchRequest)
+from .messages import (Crash, Crashed, DeadLetter, LinkFaults, MemberInit, Observed, ReportNow,
+                       RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
 
 
 
@@ -47,6 +47,7 @@ class _Delayed:
 _DIE = "die"
 _FLUSH = "flush"
 OBSERVE_EVERY = timedelta(milliseconds=50)   # how long observations may wait
+STATS_EVERY = 20                                 # ticks between counter reports
 
 
 class MemberActor(Actor):
@@ -65,6 +66,7 @@ class MemberActor(Actor):
         self.numbering = Numbering()
         self.reorder = Reorder()
         self.observed = 0
+        self.ticks = 0
         self.pending: list[tuple[float, Any]] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
@@ -93,8 +95,15 @@ class MemberActor(Actor):
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
                 self.run(Tick())
+                self.ticks += 1
+                if self.ticks % STATS_EVERY == 0 and not self.crashed:
+                    self.observe(Stats(self.core.snapshot_stats()))
         elif kind is Crash:
             self.crash()
+        elif kind is ReportNow:
+            if self.core is not None:
+                self.observe(Stats(self.core.snapshot_stats()))
+                self.flush()
         elif kind is DeadLetter:
             self.dead_letter(msg.address)
         elif kind in (ActorExitRequest, ChildActorExited):
@@ -165,13 +174,16 @@ class MemberActor(Actor):
                                  payload=_Delayed(address, msg))
             else:
                 self.send(address, msg)
-        if f.crash_on_send and self.rng.random() < f.crash_on_send:
+        if f.crash_on_send and self.core.role_name in ("leader", "electing") \
+                and self.rng.random() < f.crash_on_send:
             log().warning("%s: crashing right after a send (injected)", self.me)
-            self.crash()
+            self.crash("injected, right after a send as " + self.core.role_name)
 
-    def crash(self) -> None:
+    def crash(self, how: str = "") -> None:
         """Die as if killed: nothing more is handled. With a process of our
         own, SIGKILL it once the sends already made have gone out."""
+        if how:
+            self.observe(Crashed(how))
         self.crashed = True
         self.flush()
         if self.own_process:

@@ -20,7 +20,8 @@ class Contact:
 class LinkFaults:
     """Faults the shell injects on every link a member sends on (the classic
     assignment's emulation): loss, duplication and delay per message, and a
-    chance that a send is the sender's last (its process then dies)."""
+    chance that a leader's send is its last (its process then dies: the
+    classic `arghh`, a crash in the middle of a broadcast or a flush)."""
 
     loss: float = 0.0
     duplicate: float = 0.0
@@ -167,3 +168,24 @@ class AppRecord:
     t: float
     kind: str
     fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Group actor -> observer, now and then: its core's counters."""
+
+    counters: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """Supervisor -> observer: member `name`'s actors have exited."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Crashed:
+    """Group actor -> observer, just before an injected crash kills it."""
+
+    how: str

@@ -18,7 +18,7 @@ from thespian.actors import (ActorExitRequest, ActorTypeDispatcher, ChildActorEx
 
 from ..core.events import Down
 from ..core.member import Member
-from .messages import (AppInit, Contact, DeadLetter, MemberInit, Spawn, SpawnFailed,
+from .messages import (AppInit, Contact, DeadLetter, Gone, MemberInit, Spawn, SpawnFailed,
                        Spawned, UnwatchRequest, WatchRequest)
 
 
@@ -35,6 +35,7 @@ class _Child:
     member: Member
     kind: str                      # "gms" or "app"
     partner: Any = None
+    observer: Any = None
 
 
 @dataclass
@@ -75,8 +76,8 @@ class Supervisor(ActorTypeDispatcher):
             return
         me = Member(msg.name, Contact(gms, self.myAddress))
         self.dead.pop(msg.name, None)
-        self.children += [_Child(gms, me, "gms", app), _Child(app, me, "app", gms)]
         observer = msg.observer or sender
+        self.children += [_Child(gms, me, "gms", app, observer), _Child(app, me, "app", gms)]
         self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
                                observer, msg.seed))
         self.send(gms, MemberInit(me, msg.config, msg.contact, app, observer, msg.faults,
@@ -112,6 +113,8 @@ class Supervisor(ActorTypeDispatcher):
         log().info("member %s exited; telling %d watcher(s)", name, len(watchers))
         for w in watchers:
             self.send(w, Down(child.member))
+        if child.observer is not None:
+            self.send(child.observer, Gone(name))
 
     def receiveMsg_DeadEnvelope(self, msg: DeadEnvelope, sender: Any) -> None:
         src = _source(msg.deadMessage)

@@ -61,6 +61,7 @@ class Demo:
         self.view = StatusView(group, self.title(), fancy=False if args.plain else None)
         self.next_worker = 1
         self.kills = 0
+        self.replaced: set[str] = set()     # crashed members already replaced
         group.listeners.append(self.on_record)
 
     def title(self) -> str:
@@ -82,13 +83,15 @@ class Demo:
             self.view.event(f"{record['member']} stopped: {record['reason']}")
         elif kind == "rejoin":
             self.view.event(f"{record['member']} was put out ({record['reason']}); rejoining")
+        elif kind == "crash" and record.get("how"):
+            self.view.event(f"{record['member']} crashed ({record['how']})")
 
     def add_worker(self, wait: bool) -> None:
         name = f"w{self.next_worker}"
         self.next_worker += 1
-        self.group.join(name, ColourWorker, args=(self.args.sleep,), wait=wait)
         if not wait:
             self.view.event(f"{name} joins")
+        self.group.join(name, ColourWorker, args=(self.args.sleep,), wait=wait)
 
     def run(self) -> int:
         a = self.args
@@ -97,16 +100,21 @@ class Demo:
         self.view.event(f"{a.workers} workers in view {self.group.leader().view_id}")
         end = time.monotonic() + a.duration
         next_kill = time.monotonic() + a.kill_leader_every if a.kill_leader_every else float("inf")
-        replace_at: Optional[float] = None
+        wanted: list[float] = []            # when each replacement became due
         while time.monotonic() < end:
             self.group.poll(0.05)
             now = time.monotonic()
             if now >= next_kill:
                 next_kill = now + a.kill_leader_every
                 self.kill_leader()
-                replace_at = now + 2.0
-            if replace_at is not None and (self.group.leader() is not None or now >= replace_at):
-                replace_at = None       # a new leader is there (or never comes: gms1)
+            for m in self.group.members.values():
+                if m.fate == "crashed" and m.name not in self.replaced:
+                    self.replaced.add(m.name)
+                    wanted.append(now)
+            # Replace a lost worker once a leader is back (or after 2 s: gms1
+            # never gets one, and the newcomer's failure to join shows that).
+            if wanted and (self.group.leader() is not None or now - wanted[0] >= 2.0):
+                wanted.pop(0)
                 self.add_worker(wait=False)
             self.view.refresh()
         return self.settle()
@@ -149,6 +157,19 @@ class Demo:
                 for m in members}
         return len(members) > 0 and len(seen) == 1 and next(iter(seen))[2] is True
 
+    def print_stats(self, survivors: list[MemberInfo]) -> None:
+        everyone = list(self.group.members.values())
+        total = lambda key: sum(m.stats.get(key, 0) for m in everyone)  # noqa: E731
+        delivered = sum(m.delivered for m in everyone)
+        leader = next((m for m in survivors if m.role == "leader"), None)
+        kept = (f"the leader ({leader.name}) keeps {leader.stats.get('kept', '?')} entries "
+                f"(at most {leader.stats.get('kept_max', '?')})" if leader else "no leader")
+        say(f"  history: {kept}; largest kept anywhere: "
+            f"{max((m.stats.get('kept_max', 0) for m in everyone), default=0)}")
+        say(f"  recovery: {total('resent')} entries resent on {total('nacks')} requests, "
+            f"{total('retried')} multicasts sent again; {delivered} deliveries "
+            f"({total('resent') / max(delivered, 1):.3f} resends per delivered message)")
+
     def verdict(self) -> int:
         survivors = self.survivors()
         say()
@@ -170,6 +191,7 @@ class Demo:
                                   []).append(m.name)
             say(f"  DISAGREE: {len(groups)} different outcomes: " +
                 "; ".join(", ".join(names) for names in groups.values()))
+        self.print_stats(survivors)
         records = [r for r in self.group.records if r["kind"] != "run"]
         report = check(records, quiesced=agreed, required=PROMISED[self.args.protocol])
         for line in report.lines():

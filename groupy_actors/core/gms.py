@@ -58,6 +58,9 @@ class Gms:
         self.ack_sent = 0
         self.ack_at = NEVER
         self.snap_token = 0
+        # Counters for measurement: entries resent, gaps asked for, own
+        # multicasts sent again, the most entries ever kept at once.
+        self.stats = {"resent": 0, "nacks": 0, "retried": 0, "kept_max": 0}
         self.last_item: Optional[str] = None
         self.stopped: Optional[str] = None
         self.now = 0.0
@@ -79,6 +82,7 @@ class Gms:
         else:
             self.role.dispatch(self, event)
             if isinstance(event, Tick) and self.stopped is None:
+                self.stats["kept_max"] = max(self.stats["kept_max"], len(self.stream))
                 self.out.append(StartTimer(self.t.tick))
         return self.out
 
@@ -239,6 +243,13 @@ class Gms:
             if self.stopped is not None or self.view is None:
                 return
 
+    def snapshot_stats(self) -> dict[str, int]:
+        """The counters, with the history kept now and at most."""
+        kept = len(self.stream)
+        self.stats["kept_max"] = max(self.stats["kept_max"], kept)
+        return {**self.stats, "kept": kept, "delivered": self.stream.delivered,
+                "outbox": len(self.outbox)}
+
     def deliver_ready(self) -> None:
         for e in self.stream.deliverable(self.stream.received):
             self.process(e)
@@ -312,6 +323,7 @@ class Gms:
     def resend_outbox(self, older_than: float = 0.0) -> None:
         for entry in list(self.outbox.values()):
             if self.now - entry[1] >= older_than:
+                self.stats["retried"] += 1
                 entry[1] = self.now
                 self.role.forward_mcast(self, entry[0])
 
@@ -326,6 +338,7 @@ class Gms:
         if first == self.nack_first and self.now - self.nack_at < self.t.nack_retry:
             return
         self.nack_first, self.nack_at = first, self.now
+        self.stats["nacks"] += 1
         last = min(target, first + self.t.resend_batch - 1)
         self.send(self.leader, Nack(self.me, self.epoch, first, last))
 

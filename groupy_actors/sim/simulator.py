@@ -83,7 +83,7 @@ class Simulation:
         self.records: list[dict[str, Any]] = []
         self.watchers: dict[str, dict[str, None]] = {}
         self.link_time: dict[tuple[str, str], float] = {}
-        self.counts = {"sent": 0, "lost": 0, "duplicated": 0, "crashes": 0, "resends": 0}
+        self.counts = {"sent": 0, "lost": 0, "duplicated": 0, "crashes": 0}
         limit = faults.max_crashes if faults.max_crashes is not None else members - 1
         self.crash_budget = min(limit, members - 1)
         self.plan(members, messages)
@@ -122,6 +122,10 @@ class Simulation:
                 quiet = True
                 break
         report = check(self.records, quiesced=True, required=PROMISED[self.config.level])
+        for node in self.nodes.values():
+            for key in ("resent", "nacks", "retried"):
+                self.counts[key] = self.counts.get(key, 0) + node.gms.stats[key]
+            self.counts["kept_max"] = max(self.counts.get("kept_max", 0), node.gms.stats["kept_max"])
         return Outcome(self.config.level, self.seed, self.faults, report, self.records,
                        quiet, self.now, dict(self.counts), self.histories_agree(), self.log)
 

@@ -195,3 +195,25 @@ def test_a_full_window_holds_multicasts_until_acks_make_room():
     a.handle(Ack(B, 1, held), 1.1)
     a.handle(Ack(C, 1, held), 1.1)
     assert a.stream.received == 6
+
+
+def test_a_member_too_far_behind_is_expelled_rather_than_kept_waiting_for():
+    net = Net("gms4", "abc", max_lag=5, suspect_after=100.0)
+    a = net["a"]
+    for i in range(6):
+        a.handle(AppMcast(i), 1.0)
+    a.handle(Ack(C, 1, a.stream.received), 1.0)
+    a.handle(Ack(B, 1, 3), 1.0)                 # b still stands at entry 3 of 9
+    effects = a.handle(Tick(), 1.1)
+    assert Send(B, Expelled(A, 1, "fell too far behind")) in effects
+    assert a.view.members == (A, C) and a.role.stable == a.stream.received - 1
+
+
+def test_a_member_that_stops_acknowledging_is_expelled():
+    net = Net("gms4", "abc", ack_timeout=2.0, suspect_after=100.0)
+    a = net["a"]
+    a.handle(Ack(B, 1, 3), 0.5)
+    a.handle(AppMcast("x"), 1.0)
+    a.handle(Ack(C, 1, 4), 2.5)
+    a.handle(Ack(B, 1, 3), 2.5)                 # alive, but not moving since 0.5
+    assert Send(B, Expelled(A, 1, "fell too far behind")) in a.handle(Tick(), 3.1)

@@ -214,6 +214,7 @@ class Leader(Role):
         self.heard[n.src] = g.now
         entries = g.stream.range(n.first, min(n.last, n.first + g.t.resend_batch - 1))
         if entries:
+            g.stats["resent"] += len(entries)
             g.send(n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received, self.stable))
             self.sent[n.src] = g.now
         elif n.first <= g.stream.trimmed:
