@@ -122,3 +122,11 @@ def test_a_joiner_in_a_real_group_gets_the_leaders_state():
     net = Net("gms4", "ab")
     restores = [e for e in net.effects["b"] if isinstance(e, Restore)]
     assert restores == [Restore("state of a", 2, "v:2", A)]
+
+
+def test_a_newcomer_ignores_rejects_and_expulsions_meant_for_a_former_life():
+    from groupy_actors.core import Expelled, Reject
+    g, _ = joiner("gms4")
+    assert g.handle(Reject(A, 5, 3, C), 0.1) == []
+    assert g.handle(Expelled(A, 5, "old news"), 0.1) == []
+    assert g.role_name == "joining"

@@ -217,3 +217,12 @@ def test_a_member_that_stops_acknowledging_is_expelled():
     a.handle(Ack(C, 1, 4), 2.5)
     a.handle(Ack(B, 1, 3), 2.5)                 # alive, but not moving since 0.5
     assert Send(B, Expelled(A, 1, "fell too far behind")) in a.handle(Tick(), 3.1)
+
+
+def test_a_leader_told_of_a_newer_leader_joins_again():
+    from groupy_actors.core import Rejoining
+    net = Net("gms4", "abc")
+    a = net["a"]
+    effects = a.handle(Reject(B, 2, 3, B), 1.0)
+    assert Rejoining("a newer leader took over (epoch 2)", 0) in effects
+    assert effects[-1] == Send(B, Join(A, (1, 1))) and a.role_name == "joining"
