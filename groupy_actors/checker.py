@@ -38,6 +38,8 @@ class Life:
     source: Optional[str] = None    # the member that sent that state
     mcasts: list[str] = field(default_factory=list)
     fate: str = "stayed"
+    started: float = 0.0            # time of its first record
+    state_at: float = 0.0           # time of its state transfer
 
     @property
     def stayed(self) -> bool:
@@ -93,16 +95,16 @@ def lives_of(records: Iterable[dict[str, Any]]) -> list[Life]:
     count: dict[str, int] = {}
     every: list[Life] = []
 
-    def new_life(member: str) -> Life:
+    def new_life(member: str, t: float) -> Life:
         count[member] = count.get(member, 0) + 1
-        life = Life(member if count[member] == 1 else f"{member}#{count[member]}")
+        life = Life(member if count[member] == 1 else f"{member}#{count[member]}", started=t)
         current[member] = life
         every.append(life)
         return life
 
     for r in records:
-        member, kind = str(r["member"]), r["kind"]
-        life = current.get(member) or new_life(member)
+        member, kind, t = str(r["member"]), r["kind"], float(r.get("t", 0.0))
+        life = current.get(member) or new_life(member, t)
         if kind == "deliver":
             life.items.append(r["item"])
         elif kind == "view":
@@ -110,12 +112,12 @@ def lives_of(records: Iterable[dict[str, Any]]) -> list[Life]:
             if not r.get("restored"):
                 life.items.append(r["item"])
         elif kind == "state":
-            life.after, life.source = r.get("after"), r.get("source")
+            life.after, life.source, life.state_at = r.get("after"), r.get("source"), t
         elif kind == "mcast":
             life.mcasts.append(r["id"])
         elif kind == "rejoin":
             life.fate = "rejoined"
-            new_life(member)
+            new_life(member, t)
         elif kind == "crash":
             life.fate = "crashed"
         elif kind == "stopped" and life.fate == "stayed":
@@ -259,6 +261,13 @@ class Known:
             self.by_member.setdefault(life.name.split("#")[0], []).append(life)
         self.memo: dict[int, set[str]] = {}
 
+    def sources(self, life: Life) -> list[Life]:
+        """The lives that may have sent `life` its state: those of its
+        source begun by then, newest first (view ids may repeat across a
+        member's lives when the group split, so the oldest may mislead)."""
+        lives = self.by_member.get(life.source or "", [])
+        return [s for s in reversed(lives) if s is not life and s.started <= life.state_at]
+
     def history(self, life: Life, depth: int = 0) -> Optional[list[str]]:
         """The whole sequence a life's state stands for, from the group's
         first view; None if it cannot be told (a joiner without a state
@@ -269,9 +278,7 @@ class Known:
             return list(life.items) if life.items[:1] == ["v:1"] else None
         own = life.items[life.items.index(life.after) + 1:] if life.after in life.items \
             else list(life.items)
-        for src in self.by_member.get(life.source or "", []):
-            if src is life:
-                continue
+        for src in self.sources(life):
             before = self.history(src, depth + 1)
             if before is not None and life.after in before:
                 return before[:before.index(life.after) + 1] + own
@@ -282,7 +289,7 @@ class Known:
             return set()
         if id(life) not in self.memo:
             self.memo[id(life)] = {life.after}      # guards against a cycle
-            for src in self.by_member.get(life.source or "", []):
+            for src in self.sources(life):
                 got = self.upto(src, life.after)
                 if got:
                     self.memo[id(life)] = got

@@ -21,6 +21,7 @@ from .stream import Stream
 from .validate import problem
 
 NEVER = float("-inf")
+NACK_BACKOFF_MAX = 8    # a repeated request waits at most this many nack_retry periods
 
 
 class Gms:
@@ -40,6 +41,7 @@ class Gms:
         self.table: dict[Member, tuple[Inc, int]] = {}  # sender -> (inc, last n delivered)
         self.inc: Inc = (0, 0)  # own incarnation
         self.n = 0              # own last multicast number
+        self.own_seen = 0       # own highest number seen in the stream
         self.outbox: dict[int, list[Any]] = {}  # n -> [Mcast, last sent]
         self.backlog: list[Any] = []            # payloads not yet numbered
         self.leaving = False
@@ -53,10 +55,15 @@ class Gms:
         self.watching: dict[Member, None] = {}
         self.top_seen = 0
         self.heard_at = NEVER   # last word from the leader we follow
+        # Has the leader we follow spoken to us as leader? Not when we only
+        # guessed it as the next in line after its predecessor failed.
+        self.heard_leader = False
         self.nack_first = 0
         self.nack_at = NEVER
+        self.nack_wait = self.t.nack_retry
         self.ack_sent = 0
         self.ack_at = NEVER
+        self.unacked_broadcasts = 0
         self.snap_token = 0
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
@@ -170,6 +177,7 @@ class Gms:
         self.stream.reset(self.base)
         self.top_seen = b.top
         self.heard_at = self.now
+        self.heard_leader = True
         if self.f.reliable:
             self.has_state = False
             self.state_at = self.now
@@ -196,6 +204,7 @@ class Gms:
         self.note(f"rejoining through {contacts[0]}: {reason}", logging.WARNING)
         self.out.append(Rejoining(reason, len(self.outbox)))
         self.outbox.clear()
+        self.own_seen = self.n
         self.view = None
         self.leader = None
         self.stream.reset(0)
@@ -224,7 +233,10 @@ class Gms:
             self.stream.truncate_after(self.stream.delivered)
             self.log_epoch = b.epoch
         self.heard_at = self.now
+        self.heard_leader = True
         self.top_seen = max(self.top_seen, b.top)
+        if b.entries:
+            self.unacked_broadcasts += 1    # the leader's sending is clocked by our acks
         return True
 
     def reject(self, to: Member) -> None:
@@ -233,9 +245,15 @@ class Gms:
 
     def receive(self, entries: Iterable[Entry]) -> None:
         if self.f.ordering == "gapless":
+            seen = self.own_seen
             for e in entries:
-                self.stream.add(e)
+                if self.stream.add(e) and type(e) is Msg and e.sender == self.me \
+                        and e.inc == self.inc and e.n > seen:
+                    seen = e.n
             self.deliver_ready()
+            if seen > self.own_seen:
+                self.own_seen = seen
+                self.flush_backlog()
             return
         for e in entries:
             if self.stream.admit(e):
@@ -263,8 +281,10 @@ class Gms:
             return
         self.table[e.sender] = (e.inc, e.n)
         self.last_item = e.key
-        if e.sender == self.me and e.inc == self.inc and self.outbox.pop(e.n, None):
-            self.flush_backlog()
+        if e.sender == self.me and e.inc == self.inc:
+            self.own_seen = max(self.own_seen, e.n)
+            if self.outbox.pop(e.n, None):
+                self.flush_backlog()
         self.app(Deliver(e, self.view.view_id))
 
     def install(self, v: View) -> None:
@@ -282,7 +302,7 @@ class Gms:
             self.table.pop(m, None)
         if self.me in v.members and v.inc_of(self.me) != self.inc:
             self.inc = v.inc_of(self.me)
-            self.n = 0      # a new incarnation numbers its multicasts afresh
+            self.n = self.own_seen = 0  # a new incarnation numbers its multicasts afresh
         self.app(InstallView(v))
         self.role.on_view(self, old, v)
 
@@ -301,11 +321,25 @@ class Gms:
         if self.leaving:
             self.note("multicast refused: this member is leaving", logging.WARNING)
             return
-        if self.view is None or self.backlog or (
-                self.f.reliable and len(self.outbox) >= self.t.sender_window):
+        if self.view is None or self.backlog or not self.room():
             self.backlog.append(payload)
             return
         self.number(payload)
+
+    def room(self) -> bool:
+        """May we number (and send) another multicast now?
+
+        A slave keeps at most `mcast_inflight` of its multicasts on their
+        way to the leader; the rest wait and leave together once earlier
+        ones show up in the stream. Thespian queues sends without bound, and
+        a queue to a slow leader delays everything behind it (measured: a
+        promise to a new leader stuck behind a hundred multicasts to the
+        dead one)."""
+        if not self.f.reliable:
+            return True
+        if len(self.outbox) >= self.t.sender_window:
+            return False
+        return not self.role.clocked or self.n - self.own_seen < self.t.mcast_inflight
 
     def number(self, payload: Any) -> None:
         self.n += 1
@@ -316,16 +350,35 @@ class Gms:
         self.role.forward_mcast(self, mc)
 
     def flush_backlog(self) -> None:
-        while self.backlog and self.view is not None and self.stopped is None and not (
-                self.f.reliable and len(self.outbox) >= self.t.sender_window):
+        while self.backlog and self.view is not None and self.stopped is None and self.room():
             self.number(self.backlog.pop(0))
 
-    def resend_outbox(self, older_than: float = 0.0) -> None:
-        for entry in list(self.outbox.values()):
-            if self.now - entry[1] >= older_than:
-                self.stats["retried"] += 1
-                entry[1] = self.now
-                self.role.forward_mcast(self, entry[0])
+    def resend_outbox(self, older_than: float = 0.0, limit: Optional[int] = None) -> None:
+        """Send own undelivered multicasts again: all of them (to a new
+        leader), or - `limit` - only the oldest few the stream does not show
+        sequenced yet. The leader sequences each sender's multicasts in
+        order and holds the ones after a gap, so refilling the gap is
+        enough; resending everything would add load just when the group is
+        slow, and slowness feeds on itself."""
+        due = [entry for entry in self.outbox.values() if self.now - entry[1] >= older_than]
+        if limit is not None and due:
+            seen = self.own_sequenced()
+            oldest = [entry for entry in self.outbox.values() if entry[0].n > seen][:limit]
+            due = [entry for entry in oldest if self.now - entry[1] >= older_than]
+        for entry in due:
+            self.stats["retried"] += 1
+            entry[1] = self.now
+            self.role.forward_mcast(self, entry[0])
+
+    def own_sequenced(self) -> int:
+        """The highest number of ours the stream holds (delivered or not)."""
+        mine = self.table.get(self.me)
+        seen = mine[1] if mine is not None and mine[0] == self.inc else 0
+        for s, e in self.stream.entries.items():
+            if s > self.stream.delivered and isinstance(e, Msg) and e.sender == self.me \
+                    and e.inc == self.inc:
+                seen = max(seen, e.n)
+        return seen
 
     # -- member-side reliability (gms4) --------------------------------------
 
@@ -335,8 +388,14 @@ class Gms:
         first = self.stream.received + 1
         if target < first:
             return
-        if first == self.nack_first and self.now - self.nack_at < self.t.nack_retry:
-            return
+        if first == self.nack_first:
+            if self.now - self.nack_at < self.nack_wait:
+                return
+            # Asked before and still missing: the answer may be on its way
+            # through a slow group; ask less often rather than pile on.
+            self.nack_wait = min(2 * self.nack_wait, NACK_BACKOFF_MAX * self.t.nack_retry)
+        else:
+            self.nack_wait = self.t.nack_retry
         self.nack_first, self.nack_at = first, self.now
         self.stats["nacks"] += 1
         last = min(target, first + self.t.resend_batch - 1)
@@ -344,11 +403,13 @@ class Gms:
 
     def ack(self, keepalive: bool = False) -> None:
         d = self.stream.delivered
-        due = d - self.ack_sent >= self.t.ack_every or (
+        due = d - self.ack_sent >= self.t.ack_every or \
+            self.unacked_broadcasts >= self.t.ack_broadcasts or (
             keepalive and (d != self.ack_sent or self.now - self.ack_at >= self.t.heartbeat))
         if due:
             self.send(self.leader, Ack(self.me, self.epoch, d))
             self.ack_sent, self.ack_at = d, self.now
+            self.unacked_broadcasts = 0
 
     def ask_state(self) -> None:
         self.state_at = self.now
@@ -377,6 +438,7 @@ class Gms:
                     self.table[m] = (inc, n)
         mine = self.table.get(self.me)
         if mine is not None and mine[0] == self.inc:
+            self.own_seen = max(self.own_seen, mine[1])
             for n in [n for n in self.outbox if n <= mine[1]]:
                 del self.outbox[n]
         self.out.append(Restore(s.app, s.seq, s.after, s.src))

@@ -225,10 +225,15 @@ class Leave:
 
 @dataclass(frozen=True, slots=True)
 class Expelled:
-    """Leader -> member it removed without the member asking."""
+    """Leader -> member it removed without the member asking.
+
+    `view_id` is the leader's view when it said so: a member admitted again
+    in a later view knows the notice is stale.
+    """
 
     src: Member
     epoch: int
+    view_id: int
     reason: str
 
 

@@ -68,7 +68,7 @@ def test_survivors_silent_past_the_timeout_are_left_out_and_told():
     net, b = electing(takeover_timeout=0.5)
     b.handle(promise(C, 4), 1.1)
     effects = b.handle(Tick(), 1.6)
-    assert Send(D, Expelled(B, 2, "did not answer the new leader in time")) in effects
+    assert Send(D, Expelled(B, 2, 5, "did not answer the new leader in time")) in effects
     assert b.view.members == (B, C)
 
 

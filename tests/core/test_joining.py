@@ -18,7 +18,9 @@ def joiner(level="gms4", **timing):
 
 
 def view(seq, vid, *members, epoch=1):
-    return View(seq, vid, members, tuple((epoch, i + 1) for i in range(len(members))))
+    """A view admitting its last member (whose incarnation is named for it)."""
+    incs = tuple((epoch, i + 1) for i in range(len(members) - 1)) + ((epoch, vid),)
+    return View(seq, vid, members, incs)
 
 
 def test_the_first_member_founds_view_one():
@@ -128,5 +130,14 @@ def test_a_newcomer_ignores_rejects_and_expulsions_meant_for_a_former_life():
     from groupy_actors.core import Expelled, Reject
     g, _ = joiner("gms4")
     assert g.handle(Reject(A, 5, 3, C), 0.1) == []
-    assert g.handle(Expelled(A, 5, "old news"), 0.1) == []
+    assert g.handle(Expelled(A, 5, 9, "old news"), 0.1) == []
     assert g.role_name == "joining"
+
+
+def test_a_later_view_without_our_admission_makes_us_ask_again():
+    g, _ = joiner("gms4")
+    later = View(5, 5, (A, B, C), ((1, 1), (1, 4), (1, 5)))   # admitted in view 4, missed
+    effects = g.handle(Broadcast(A, 1, (later,), 5, 0), 0.1)
+    assert effects == [Send(A, Join(B, (0, 0)))]
+    assert g.role_name == "joining" and g.view is None
+    assert g.handle(Broadcast(A, 1, (later,), 5, 0), 0.2) == []   # not again at once

@@ -52,7 +52,7 @@ def test_a_multicast_of_an_old_incarnation_is_dropped():
 def test_a_non_member_that_multicasts_is_told_it_is_out():
     net = Net("gms4", "abc")
     effects = net["a"].handle(Mcast(D, (1, 9), 1, "x"), 1.0)
-    assert effects[0] == Send(D, Expelled(A, 1, "not a member of view 3"))
+    assert effects[0] == Send(D, Expelled(A, 1, 3, "not a member of view 3"))
 
 
 def test_a_join_adds_the_newcomer_in_a_new_view():
@@ -133,7 +133,7 @@ def test_a_nack_for_trimmed_entries_expels_the_member():
     a = net["a"]
     a.stream.trim(3)
     effects = a.handle(Nack(B, 1, 1, 2), 1.0)
-    assert Send(B, Expelled(A, 1, "asked for entries the group no longer keeps")) in effects
+    assert Send(B, Expelled(A, 1, 4, "asked for entries the group no longer keeps")) in effects
     assert a.view.members == (A, C)
 
 
@@ -163,7 +163,7 @@ def test_a_silent_member_is_expelled():
     a = net["a"]
     a.handle(Ack(B, 1, 3), 1.5)
     effects = a.handle(Tick(), 1.5)
-    assert Send(C, Expelled(A, 1, "silent for 1s")) in effects
+    assert Send(C, Expelled(A, 1, 4, "silent for 1s")) in effects
     assert a.view.members == (A, B)
 
 
@@ -205,7 +205,7 @@ def test_a_member_too_far_behind_is_expelled_rather_than_kept_waiting_for():
     a.handle(Ack(C, 1, a.stream.received), 1.0)
     a.handle(Ack(B, 1, 3), 1.0)                 # b still stands at entry 3 of 9
     effects = a.handle(Tick(), 1.1)
-    assert Send(B, Expelled(A, 1, "fell too far behind")) in effects
+    assert Send(B, Expelled(A, 1, 4, "fell too far behind")) in effects
     assert a.view.members == (A, C) and a.role.stable == a.stream.received - 1
 
 
@@ -216,7 +216,7 @@ def test_a_member_that_stops_acknowledging_is_expelled():
     a.handle(AppMcast("x"), 1.0)
     a.handle(Ack(C, 1, 4), 2.5)
     a.handle(Ack(B, 1, 3), 2.5)                 # alive, but not moving since 0.5
-    assert Send(B, Expelled(A, 1, "fell too far behind")) in a.handle(Tick(), 3.1)
+    assert Send(B, Expelled(A, 1, 4, "fell too far behind")) in a.handle(Tick(), 3.1)
 
 
 def test_a_leader_told_of_a_newer_leader_joins_again():
@@ -226,3 +226,22 @@ def test_a_leader_told_of_a_newer_leader_joins_again():
     effects = a.handle(Reject(B, 2, 3, B), 1.0)
     assert Rejoining("a newer leader took over (epoch 2)", 0) in effects
     assert effects[-1] == Send(B, Join(A, (1, 1))) and a.role_name == "joining"
+
+
+def test_a_join_under_a_lost_admission_gets_that_admission_again():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Join(D, (0, 0)), 1.0)          # view 4 admits d, which does not hear of it
+    admission = a.stream.get(4)
+    effects = a.handle(Join(D, (0, 0)), 1.5)
+    [again] = [e.msg for e in effects if isinstance(e, Send) and e.to == D]
+    assert again.entries[0] == admission and a.view == admission
+
+
+def test_a_join_copy_from_an_older_life_changes_nothing():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Ack(C, 1, 3), 0.9)             # c has acknowledged what followed its admission
+    before = a.view
+    assert a.handle(Join(C, (1, 99)), 1.0) == []        # neither c's incarnation nor its admission
+    assert a.view == before

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class Role:
     name = "?"
+    clocked = False     # own multicasts wait for earlier ones to be sequenced
 
     def dispatch(self, g: "Gms", event: Any) -> None:
         handler = getattr(self, "on_" + type(event).__name__, None)
@@ -57,6 +58,12 @@ class Role:
     def on_Expelled(self, g: "Gms", x: Expelled) -> None:
         if not g.f.reliable:
             return
+        # Stale if the same regime has since admitted us again (view ids of
+        # different regimes do not compare).
+        if x.epoch == g.epoch == g.log_epoch and g.view is not None \
+                and g.me in g.view.members and g.view.view_id > x.view_id:
+            g.note(f"ignored a stale expulsion from {x.src} (view {x.view_id})", logging.DEBUG)
+            return
         if x.epoch > g.epoch or (x.epoch == g.epoch and x.src == g.leader):
             g.rejoin(f"expelled by {x.src}: {x.reason}", x.src)
         else:
@@ -75,6 +82,7 @@ def promise(g: "Gms", q: Inquiry) -> None:
         g.ballot, g.epoch = q.ballot, q.epoch
         g.leader = q.src
         g.heard_at = g.now
+        g.heard_leader = True
         if not isinstance(g.role, Slave):
             g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)
             g.become(Slave())

@@ -29,8 +29,11 @@ def start_takeover(g: "Gms") -> None:
     g.epoch = max(g.epoch, g.ballot[0]) + 1
     g.ballot = (g.epoch, latest.view_id, g.me.name)
     g.leader = g.me
-    targets = [m for m in latest.members
-               if m != g.me and m not in g.dead and m not in g.suspects]
+    # Views we hold beyond a gap name members too: they may fill the gap.
+    held = [e for s, e in sorted(g.stream.entries.items())
+            if s > g.stream.received and isinstance(e, View)]
+    named = dict.fromkeys(m for v in [latest, *held] for m in v.members)
+    targets = [m for m in named if m != g.me and m not in g.dead and m not in g.suspects]
     role = Electing(targets, g.now)
     g.become(role)
     g.note(f"taking over as leader, epoch {g.epoch}", logging.INFO)
@@ -118,6 +121,7 @@ class Electing(Role):
             g.note(f"{r.leader} takes over instead (epoch {r.epoch})", logging.WARNING)
             g.leader = r.leader
             g.heard_at = g.now
+            g.heard_leader = False
             g.become(Slave())
             g.watch_only((r.leader,))
 
@@ -151,9 +155,9 @@ class Electing(Role):
         for m in members[1:]:
             fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
             g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable))
-            leader.sent[m] = g.now
+            leader.sent[m], leader.next[m] = g.now, view.seq + 1
         for m in silent:
-            g.send(m, Expelled(g.me, g.epoch, "did not answer the new leader in time"))
+            g.send(m, Expelled(g.me, g.epoch, view.view_id, "did not answer the new leader in time"))
         g.note(f"leading view {view.view_id} of {len(members)} (epoch {g.epoch})")
         g.deliver_ready()
         for msg in self.queue:

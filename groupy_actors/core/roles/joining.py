@@ -19,14 +19,25 @@ class Joining(Role):
         self.contacts = contacts
         self.started = self.tried = now
         self.tries = 0
+        self.asked = float("-inf")
 
     @property
     def contact(self) -> Member:
         return self.contacts[self.tries % len(self.contacts)]
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
-        view = next((e for e in b.entries if isinstance(e, View) and g.me in e.members), None)
+        # We start at the view that admits us (our incarnation is named for
+        # it): one still carrying our previous incarnation is from before we
+        # were put out, and starting at a later one would skip what the
+        # group counts us in for. If we see only later ones, ours was lost:
+        # the leader sends it again when asked.
+        ours = [e for e in b.entries if isinstance(e, View) and g.me in e.members
+                and e.inc_of(g.me) != g.inc]
+        view = next((e for e in ours if e.inc_of(g.me)[1] == e.view_id), None)
         if view is None:
+            if ours and g.f.reliable and g.now - self.asked >= g.t.join_retry:
+                self.asked = g.now
+                g.send(b.src, Join(g.me, g.inc))
             return
         if g.f.reliable and b.src != view.leader:
             g.note(f"dropped a view sent by {b.src}, not by its leader", logging.WARNING)

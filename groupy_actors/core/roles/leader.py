@@ -36,6 +36,12 @@ class Leader(Role):
         self.progress: dict[Member, float] = {m: g.now for m in self.acked}
         self.heard: dict[Member, float] = {m: g.now for m in self.acked}
         self.sent: dict[Member, float] = {}
+        # Ack-clocked sending (gms4): entries from next[m] on are not sent to
+        # m yet; at most `inflight` broadcasts go out between two answers, the
+        # rest wait and leave together. Thespian queues every send without
+        # bound, and a peer that falls behind would otherwise stall us all.
+        self.next: dict[Member, int] = {}
+        self.unanswered: dict[Member, int] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
@@ -45,7 +51,12 @@ class Leader(Role):
 
     def append(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
         g.stream.add(e)
-        self.broadcast(g, e, to)
+        if g.f.reliable:
+            for m in to:
+                self.next.setdefault(m, e.seq)
+                self.push(g, m)
+        else:
+            self.broadcast(g, e, to)
         g.deliver_ready()
 
     def broadcast(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
@@ -53,6 +64,23 @@ class Leader(Role):
         for m in to:
             g.send(m, b)
             self.sent[m] = g.now
+
+    def push(self, g: "Gms", m: Member) -> bool:
+        """Send `m` what it has not been sent, if the clock allows."""
+        first, top = self.next.get(m, g.stream.received + 1), g.stream.received
+        if first > top or self.unanswered.get(m, 0) >= g.t.inflight:
+            return False
+        last = min(top, first + g.t.resend_batch - 1)
+        g.send(m, Broadcast(g.me, g.epoch, tuple(g.stream.range(first, last)), top, self.stable))
+        self.next[m] = last + 1
+        self.unanswered[m] = self.unanswered.get(m, 0) + 1
+        self.sent[m] = g.now
+        return True
+
+    def answered(self, g: "Gms", m: Member) -> None:
+        self.heard[m] = g.now
+        self.unanswered[m] = 0
+        self.push(g, m)
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
         self.append(g, Msg(g.stream.received + 1, mc.sender, mc.inc, mc.n, mc.payload),
@@ -71,13 +99,17 @@ class Leader(Role):
                      for m in members)
         view = View(g.stream.received + 1, vid, members, incs)
         gone = [m for m in old.members if m not in members and m not in g.dead]
-        self.append(g, view, [m for m in list(members) + gone if m != g.me])
+        if g.f.reliable:
+            self.broadcast(g, view, gone)   # their last word from us: not held back
+            self.append(g, view, [m for m in members if m != g.me])
+        else:
+            self.append(g, view, [m for m in list(members) + gone if m != g.me])
 
     def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
         """Expel members that did not ask to go (they are told why)."""
         self.change_view(g, [m for m in g.view.members if m not in reasons])
         for m, why in reasons.items():
-            g.send(m, Expelled(g.me, g.epoch, why))
+            g.send(m, Expelled(g.me, g.epoch, g.view.view_id, why))
 
     # -- multicasts ------------------------------------------------------------
 
@@ -138,11 +170,23 @@ class Leader(Role):
             elif j.inc == g.view.inc_of(who):
                 self.change_view(g, g.view.members, renew=(who,))   # it lost its place
             else:
-                self.broadcast(g, g.view, (who,))   # it missed the view admitting it
+                self.resend_admission(g, who)
             return
         if g.leaving:
             return
         self.change_view(g, g.view.members + (who,))
+
+    def resend_admission(self, g: "Gms", who: Member) -> None:
+        """A Join from a member under an incarnation it no longer has: either
+        it missed the view admitting it (then it has acknowledged nothing
+        since, so we keep the stream from that view: send it again), or the
+        Join is an old copy (then there is nothing to do)."""
+        first = self.acked.get(who, 0) + 1
+        admission = g.stream.get(first)
+        if isinstance(admission, View) and admission.inc_of(who) == g.view.inc_of(who):
+            entries = tuple(g.stream.range(first, first + g.t.resend_batch - 1))
+            g.send(who, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable))
+            self.sent[who] = g.now
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         if lv.src in g.view.members and lv.src != g.me:
@@ -170,11 +214,15 @@ class Leader(Role):
             return
         others = g.others()
         for m in others:
-            if m not in self.acked:
-                self.acked[m] = new.seq - 1
+            if m not in self.acked or (old is not None and m in old.members
+                                       and old.inc_of(m) != new.inc_of(m)):
+                self.acked[m] = new.seq - 1     # a newcomer, or a new life
+                self.next[m] = max(self.next.get(m, new.seq), new.seq)
                 self.progress[m] = self.heard[m] = g.now
+                self.held.pop(m, None)          # multicasts of the old life
         for m in [m for m in self.acked if m not in new.members]:
-            for table in (self.acked, self.progress, self.heard, self.sent, self.held):
+            for table in (self.acked, self.progress, self.heard, self.sent, self.held,
+                          self.next, self.unanswered):
                 table.pop(m, None)
         g.watch_only(others)
         self.update_stable(g)
@@ -190,18 +238,18 @@ class Leader(Role):
         if who in self.acked or who == g.me:
             return False
         if g.f.reliable:
-            g.send(who, Expelled(g.me, g.epoch, f"not a member of view {g.view.view_id}"))
+            g.send(who, Expelled(g.me, g.epoch, g.view.view_id, f"not a member of view {g.view.view_id}"))
         return True
 
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
             return
-        self.heard[a.src] = g.now
         if a.delivered > self.acked[a.src]:
             self.acked[a.src] = min(a.delivered, g.stream.received)
             self.progress[a.src] = g.now
             self.update_stable(g)
             self.release(g)
+        self.answered(g, a.src)
 
     def update_stable(self, g: "Gms") -> None:
         if g.f.reliable:                # without acks nothing is known stable
@@ -211,7 +259,7 @@ class Leader(Role):
     def on_Nack(self, g: "Gms", n: Nack) -> None:
         if self.not_ours(g, n.src) or n.epoch != g.epoch:
             return
-        self.heard[n.src] = g.now
+        self.answered(g, n.src)
         entries = g.stream.range(n.first, min(n.last, n.first + g.t.resend_batch - 1))
         if entries:
             g.stats["resent"] += len(entries)
@@ -255,8 +303,10 @@ class Leader(Role):
         top = g.stream.received
         for m in g.others():
             if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat:
-                g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
-                self.sent[m] = g.now
+                self.unanswered[m] = 0      # its answers may be lost: send again
+                if not self.push(g, m):
+                    g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
+                    self.sent[m] = g.now
         out: dict[Member, str] = {}
         for m, acked in self.acked.items():
             if acked >= top:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class Slave(Role):
     name = "slave"
+    clocked = True
 
     def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
         g.send(g.leader, mc)
@@ -35,7 +36,7 @@ class Slave(Role):
         if not g.accept_broadcast(b):
             return
         g.receive(b.entries)
-        if g.f.reliable and g.role is self:
+        if g.f.reliable and g.role is self and g.stopped is None:
             g.stream.trim(b.stable)
             g.ask_missing()
             g.ack()
@@ -69,7 +70,7 @@ class Slave(Role):
             return
         g.ack(keepalive=True)
         g.ask_missing()
-        g.resend_outbox(g.t.mcast_retry)
+        g.resend_outbox(g.t.mcast_retry, limit=g.t.retry_batch)
         if not g.has_state and g.now - g.state_at >= g.t.state_retry:
             g.ask_state()
         if g.leaving and g.now - g.leave_at >= g.t.leave_retry:
@@ -111,7 +112,14 @@ def leader_down(g: "Gms") -> None:
     if new != g.me:
         g.leader = new
         g.heard_at = g.now
+        g.heard_leader = False
         g.watch_only((new,))
+        return
+    if mode == "flush" and not g.heard_leader:
+        # The leader that failed never reached us: it may have formed views
+        # without us, with members we do not know. Taking over alone could
+        # start a second group; join whoever is left instead (or stop).
+        g.rejoin(f"lost the group: {g.leader} failed before it reached this member", None)
         return
     if mode == "flush":
         from .electing import start_takeover

@@ -1,0 +1,73 @@
+"""Flow control in the core (gms4): what a member or the leader holds back
+so that a slow peer slows its senders instead of growing queues."""
+from groupy_actors.core import (Ack, AppMcast, Broadcast, Mcast, Msg, Nack, Send, Tick)
+
+from .net import A, B, C, Net
+
+INC_B = (1, 2)
+
+
+def sends(effects, kind):
+    return [e.msg for e in effects if isinstance(e, Send) and isinstance(e.msg, kind)]
+
+
+def test_a_slave_keeps_few_multicasts_in_flight_and_sends_the_rest_together():
+    b = Net("gms4", "abc", mcast_inflight=2)["b"]
+    sent = [sends(b.handle(AppMcast(i), 1.0), Mcast) for i in range(5)]
+    assert [len(s) for s in sent] == [1, 1, 0, 0, 0]
+    assert len(b.backlog) == 3
+    # The leader sequenced our first one: room for one more...
+    first = Msg(4, B, INC_B, 1, 0)
+    out = sends(b.handle(Broadcast(A, 1, (first,), 4, 0), 1.1), Mcast)
+    assert [m.n for m in out] == [3]
+    # ...and when the rest show up, everything waiting leaves at once.
+    rest = (Msg(5, B, INC_B, 2, 1), Msg(6, B, INC_B, 3, 2))
+    out = sends(b.handle(Broadcast(A, 1, rest, 6, 0), 1.2), Mcast)
+    assert [m.n for m in out] == [4, 5]
+    assert not b.backlog
+
+
+def test_own_multicasts_seen_beyond_a_gap_count_as_sequenced():
+    b = Net("gms4", "abc", mcast_inflight=1)["b"]
+    b.handle(AppMcast("x"), 1.0)
+    b.handle(AppMcast("y"), 1.0)
+    held = Msg(5, B, INC_B, 1, "x")         # entry 4 is missing: not delivered yet
+    out = b.handle(Broadcast(A, 1, (held,), 5, 0), 1.1)
+    assert [m.n for m in sends(out, Mcast)] == [2]
+    assert sends(out, Nack) == [Nack(B, 1, 4, 4)]
+
+
+def test_a_retry_resends_only_the_oldest_few_not_yet_sequenced():
+    b = Net("gms4", "abc", mcast_inflight=10, retry_batch=2, mcast_retry=0.5)["b"]
+    for i in range(5):
+        b.handle(AppMcast(i), 1.0)
+    b.handle(Broadcast(A, 1, (Msg(5, B, INC_B, 2, 1),), 5, 0), 1.1)   # n=2 seen (held)
+    retried = sends(b.handle(Tick(), 1.6), Mcast)
+    assert [m.n for m in retried] == [3, 4]
+    assert sends(b.handle(Tick(), 1.7), Mcast) == []                 # not again at once
+
+
+def test_a_gap_asked_for_again_and_again_is_asked_for_less_often():
+    b = Net("gms4", "abc", nack_retry=0.1)["b"]
+    asked = []
+    t = 1.0
+    while t < 3.0:
+        if sends(b.handle(Broadcast(A, 1, (), 6, 0), t), Nack):
+            asked.append(round(t, 2))
+        t += 0.05
+    gaps = [round(y - x, 2) for x, y in zip(asked, asked[1:])]
+    assert gaps == sorted(gaps) and gaps[0] <= 0.15 and gaps[-1] >= 0.4
+
+
+def test_the_leader_sends_a_member_at_most_inflight_broadcasts_between_answers():
+    net = Net("gms4", "abc", inflight=2)
+    a = net["a"]
+    a.handle(Ack(B, 1, 3), 0.9)             # both have everything so far
+    a.handle(Ack(C, 1, 3), 0.9)
+    counts = [len([m for m in sends(a.handle(Mcast(A, (1, 1), i, i), 1.0), Broadcast)
+                   if m.entries]) for i in range(1, 5)]
+    assert counts == [2, 2, 0, 0]           # to b and c, twice; then both wait
+    out = a.handle(Ack(B, 1, 4), 1.1)       # b answers: it gets what waited, in one
+    [batch] = sends(out, Broadcast)
+    assert [e.seq for e in batch.entries] == [6, 7]
+    assert Send(C, batch) not in out
