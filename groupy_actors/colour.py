@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from .application import Application, GroupView, Message
 
@@ -144,3 +144,10 @@ class ColourWorker(Application):
     def status(self) -> dict[str, Any]:
         return {"colour": list(self.colour), "applied": self.applied, "digest": self.digest,
                 "ready": self.ready, "stopped": self.reason}
+
+
+def colours_agree(statuses: Iterable[dict[str, Any]]) -> bool:
+    """Do these colour workers' reports show one state? (False until every
+    one has reported, holding the group's colour.)"""
+    seen = {(tuple(s.get("colour") or ()), s.get("digest"), s.get("ready")) for s in statuses}
+    return len(seen) == 1 and next(iter(seen))[2] is True

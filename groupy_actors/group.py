@@ -36,6 +36,8 @@ from .actors.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
+GONE_GRACE = 1.0    # seconds a member's last records may trail its exit notice
+
 
 class GroupError(Exception):
     """A request to the group could not be carried out (the message says why)."""
@@ -112,6 +114,10 @@ class Group:
         self.reports: list[Callable[[str, dict[str, Any]], None]] = []
         self.spawn_errors: dict[str, str] = {}
         self.reorder = Reorder()        # keeps each member's records in order
+        # Members whose actor exited with no last word yet: the word (a
+        # graceful stop) travels another path than the supervisor's notice
+        # and may come a little later. name -> (arrival, wall time).
+        self.gone: dict[str, tuple[float, float]] = {}
         self.count = 0
         self.supervisor = sys.asys.createActor(Supervisor)
 
@@ -248,20 +254,46 @@ class Group:
         deadline = time.monotonic() + timeout
         count = 0
         while True:
+            self._settle_gone()
             left = max(0.0, deadline - time.monotonic())
-            msg = self.system.asys.listen(left)
+            msg = self.system.asys.listen(min(left, GONE_GRACE / 2) if self.gone else left)
             if msg is None:
-                return count
+                if time.monotonic() >= deadline:
+                    return count
+                continue
             self._receive(msg)
             count += 1
             if time.monotonic() >= deadline:
                 return count
+
+    def _settle_gone(self) -> None:
+        now = time.monotonic()
+        for name, (since, t) in list(self.gone.items()):
+            info = self.members.get(name)
+            if info is None or not info.alive:
+                del self.gone[name]
+            elif now - since >= GONE_GRACE:
+                del self.gone[name]
+                self._record(trace.event(name, "crash", t, how="exited"))
 
     def run(self, seconds: float) -> None:
         """Let the group work for `seconds`, handling what comes back."""
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             self.poll(min(0.05, max(0.0, end - time.monotonic())))
+
+    def wait_reports(self, predicate: Callable[[], bool], timeout: float = 10.0,
+                     every: float = 0.25) -> bool:
+        """Like `wait`, asking for fresh reports every `every` seconds: a
+        report is a snapshot, and members still delivering send stale ones."""
+        end = time.monotonic() + timeout
+        while True:
+            self.ask_reports()
+            self.poll(min(every, max(0.0, end - time.monotonic())))
+            if predicate():
+                return True
+            if time.monotonic() >= end:
+                return False
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Poll until `predicate()` holds; False if `timeout` passes first."""
@@ -286,8 +318,8 @@ class Group:
                 listener(msg.member, msg.status)
         elif kind is Gone:
             info = self.members.get(msg.name)
-            if info is not None and info.alive:   # it died without a word
-                self._record(trace.event(msg.name, "crash", time.time(), how="exited"))
+            if info is not None and info.alive:   # a crash, unless its last word follows
+                self.gone.setdefault(msg.name, (time.monotonic(), time.time()))
         elif kind is AppRecord:
             self._record(trace.event(msg.member, msg.kind, msg.t, **msg.fields))
         elif kind is Spawned:

@@ -18,7 +18,7 @@ from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppInit, AppRecord, Quiet, Report, ReportNow
+from .messages import AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
 
 
 
@@ -88,6 +88,10 @@ class AppHost(Actor):
             self.init(msg)
             return
         if self.app is None or kind is ActorExitRequest:
+            return
+        if kind is AppBatch:
+            for effect in msg.effects:
+                self.dispatch(effect)
             return
         app = self.app
         if kind is Deliver:

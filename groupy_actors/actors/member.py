@@ -21,7 +21,7 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from .fifo import Numbering, Reorder, Seq
-from .messages import (Crash, Crashed, DeadLetter, LinkFaults, MemberInit, Observed, ReportNow,
+from .messages import (AppBatch, Bundle, Crash, Crashed, DeadLetter, LinkFaults, MemberInit, Observed, ReportNow,
                        RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
 
 
@@ -46,6 +46,11 @@ class _Delayed:
 
 _DIE = "die"
 _FLUSH = "flush"
+_EXIT = "exit"
+# A stopped member lingers this long before its actor exits: messages sent
+# in an exiting actor's last moments were measured to go missing (its
+# final records to the observer, among them the reason it stopped).
+EXIT_AFTER = timedelta(milliseconds=300)
 OBSERVE_EVERY = timedelta(milliseconds=50)   # how long observations may wait
 STATS_EVERY = 20                                 # ticks between counter reports
 
@@ -68,6 +73,8 @@ class MemberActor(Actor):
         self.observed = 0
         self.ticks = 0
         self.pending: list[tuple[float, Any]] = []
+        self.for_app: list[Any] = []
+        self.outgoing: list[tuple[Member, Any]] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -78,12 +85,17 @@ class MemberActor(Actor):
             self.dispatch(msg, sender)
         except Exception:               # never let Thespian retry a message
             log().exception("%s: failed on %s", self.me, type(msg).__name__)
+        self.send_out()
 
     def dispatch(self, msg: Any, sender: Any) -> None:
         kind = type(msg)
         if kind is Seq:
             for released in self.reorder.accept(sender, msg, time.monotonic()):
                 self.dispatch(released, sender)
+        elif kind is Bundle:
+            for one in msg.msgs:
+                if type(one) is not Bundle:
+                    self.dispatch(one, sender)
         elif kind is MemberInit:
             self.init(msg)
         elif kind is WakeupMessage:
@@ -91,6 +103,8 @@ class MemberActor(Actor):
                 self.send(msg.payload.to, msg.payload.msg)
             elif msg.payload == _FLUSH:
                 self.flush()
+            elif msg.payload == _EXIT:
+                self.send(self.myAddress, ActorExitRequest())
             else:
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
@@ -132,8 +146,10 @@ class MemberActor(Actor):
     def run(self, event: Any) -> None:
         for effect in self.core.handle(event, time.monotonic()):
             if self.crashed:
-                return
+                break                   # what came before the crash was done
             self.carry_out(effect)
+        if self.crashed:
+            return
         if self.core.role_name != self.role and not self.crashed:
             self.role = self.core.role_name
             self.observe(RoleChanged(self.role))
@@ -141,7 +157,7 @@ class MemberActor(Actor):
     def carry_out(self, e: Any) -> None:
         kind = type(e)
         if kind is Send:
-            self.transmit(e.to, e.msg)
+            self.outgoing.append((e.to, e.msg))
         elif kind is StartTimer:
             self.wakeupAfter(timedelta(seconds=e.after))
         elif kind is Watch:
@@ -154,10 +170,32 @@ class MemberActor(Actor):
             if kind in OBSERVED:
                 self.observe(e)
             if kind in FOR_THE_APP:
-                self.send(self.app, self.numbering.wrap(self.app, e))
+                self.for_app.append(e)
             if kind is Stop:
                 log().info("%s stops: %s", self.me, e.reason)
-                self.send(self.myAddress, ActorExitRequest())
+                self.wakeupAfter(EXIT_AFTER, payload=_EXIT)
+
+    def send_out(self) -> None:
+        """Send what handling one actor message produced: one message per
+        peer (a Bundle when there are several) and one to the application."""
+        if self.for_app:
+            batch, self.for_app = self.for_app, []
+            self.send(self.app, self.numbering.wrap(
+                self.app, batch[0] if len(batch) == 1 else AppBatch(tuple(batch))))
+        if not self.outgoing:
+            return
+        out, self.outgoing = self.outgoing, []
+        peers: dict[tuple[str, str], tuple[Member, list[Any]]] = {}
+        for to, msg in out:
+            key = (to.name, str(to.contact.actor))
+            if key in peers:
+                peers[key][1].append(msg)
+            else:
+                peers[key] = (to, [msg])
+        for to, msgs in peers.values():
+            if self.crashed:
+                return                  # a crash right after a send (injected)
+            self.transmit(to, msgs[0] if len(msgs) == 1 else Bundle(tuple(msgs)))
 
     def transmit(self, to: Member, msg: Any) -> None:
         f, address = self.faults, to.contact.actor

@@ -115,6 +115,23 @@ class Observed:
 
 
 @dataclass(frozen=True, slots=True)
+class Bundle:
+    """Group actor -> group actor: every protocol message one handling
+    produced for that peer, as one actor message (Thespian's cost is per
+    message, not per byte)."""
+
+    msgs: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AppBatch:
+    """Group actor -> application actor: what one event at the core produced
+    for the application, in order, as one actor message."""
+
+    effects: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     pid: int
     contact: Optional[str]

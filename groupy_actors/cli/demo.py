@@ -15,7 +15,7 @@ from typing import Any, Optional, TextIO
 from .. import trace
 from ..actors.messages import LinkFaults
 from ..checker import PROMISED, check
-from ..colour import ColourWorker
+from ..colour import ColourWorker, colours_agree
 from ..core.config import DEFAULT_LEVEL, LEVELS
 from ..group import Group, GroupError, MemberInfo
 from ..system import StartError
@@ -135,8 +135,7 @@ class Demo:
         deadline = time.monotonic() + limit
         agreed_since: Optional[float] = None
         while time.monotonic() < deadline:
-            self.group.ask_reports()
-            self.group.poll(0.25)
+            self.group.wait_reports(lambda: False, 0.25)
             self.view.refresh()
             if self.agree(self.survivors()):
                 agreed_since = agreed_since or time.monotonic()
@@ -153,9 +152,7 @@ class Demo:
 
     @staticmethod
     def agree(members: list[MemberInfo]) -> bool:
-        seen = {(tuple(m.status.get("colour") or ()), m.status.get("digest"), m.status.get("ready"))
-                for m in members}
-        return len(members) > 0 and len(seen) == 1 and next(iter(seen))[2] is True
+        return colours_agree(m.status for m in members)
 
     def print_stats(self, survivors: list[MemberInfo]) -> None:
         everyone = list(self.group.members.values())

@@ -3,7 +3,7 @@ noticed through the supervisor, state transfer and FIFO channels hold."""
 import pytest
 
 from groupy_actors.checker import PROMISED, check
-from groupy_actors.colour import ColourWorker
+from groupy_actors.colour import ColourWorker, colours_agree
 
 
 @pytest.mark.parametrize("level", ["gms3", "gms4"])
@@ -47,7 +47,7 @@ def test_colour_workers_agree_while_leaders_are_killed(make_group):
         assert g.wait(lambda: g.leader() is not None, 10)
     g.quiet()
     assert g.wait(lambda: check(g.records).ok, 15), check(g.records).lines()
-    g.ask_reports()
     alive = [w for w in workers if w.alive]
-    assert g.wait(lambda: len({(tuple(w.status["colour"]), w.status["digest"]) for w in alive}) == 1, 5)
+    assert g.wait_reports(lambda: colours_agree(w.status for w in alive), 10), \
+        [(w.name, w.info.fate, w.status) for w in workers]
     assert alive[0].status["applied"] > 20

@@ -9,7 +9,7 @@ import sys
 
 from groupy_actors.actors.messages import LinkFaults
 from groupy_actors.checker import check
-from groupy_actors.colour import ColourWorker
+from groupy_actors.colour import ColourWorker, colours_agree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -34,9 +34,8 @@ def test_loss_kills_joins_and_leaves_on_real_processes(make_group, tmp_path):
 
     survivors = [w for w in workers if w.in_view]
     assert len(survivors) == 3           # 5 - 3 killed + 3 added - 2 left
-    g.ask_reports()
-    assert g.wait(lambda: len({(tuple(w.status.get("colour", ())), w.status.get("digest"))
-                               for w in survivors}) == 1, 10)
+    assert g.wait_reports(lambda: colours_agree(w.status for w in survivors), 10), \
+        [(w.name, w.info.role, w.info.view_id, w.status) for w in survivors]
     events = tmp_path / "events.jsonl"
     events.write_text("".join(json.dumps(r) + "\n" for r in g.records))
     r = subprocess.run([sys.executable, os.path.join(ROOT, "run_group.py"), "check", str(events)],
