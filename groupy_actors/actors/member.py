@@ -21,8 +21,8 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from .fifo import Numbering, Reorder, Seq
-from .messages import (AppBatch, Bundle, Crash, Crashed, DeadLetter, LinkFaults, MemberInit, Observed, ReportNow,
-                       RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
+from .messages import (AppBatch, Bundle, Crash, Crashed, DeadLetter, LinkFaults, MemberInit,
+                       Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
 
 
 
@@ -150,7 +150,7 @@ class MemberActor(Actor):
             self.carry_out(effect)
         if self.crashed:
             return
-        if self.core.role_name != self.role and not self.crashed:
+        if self.core.role_name != self.role:
             self.role = self.core.role_name
             self.observe(RoleChanged(self.role))
 

@@ -371,7 +371,10 @@ class Gms:
             self.role.forward_mcast(self, entry[0])
 
     def own_sequenced(self) -> int:
-        """The highest number of ours the stream holds (delivered or not)."""
+        """The highest number of ours the stream holds (delivered or not).
+        Scanned, not `own_seen`: that one only paces sending and may count
+        entries a new leader has since cut (using it here lost multicasts in
+        the simulator)."""
         mine = self.table.get(self.me)
         seen = mine[1] if mine is not None and mine[0] == self.inc else 0
         for s, e in self.stream.entries.items():
