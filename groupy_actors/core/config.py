@@ -68,17 +68,39 @@ class Timing:
     max_lag: int = 20000          # a member further behind is expelled
     ack_timeout: float = 10.0     # a member silent this long while behind is expelled
     resend_batch: int = 256       # entries per retransmission
+    quiet_probe: float = 0.5      # a member that stopped answering is sent at most this often
+
+    @classmethod
+    def network(cls, heartbeat: float = 0.1, suspect_after: float = 1.0) -> "Timing":
+        """For members on several machines: no exit notices cross machines,
+        so silence is the detector. A dead machine is expelled about
+        `suspect_after` seconds after its last word (the flush after a
+        leader's death waits as long again at most)."""
+        return cls(heartbeat=heartbeat, suspect_after=suspect_after,
+                   takeover_timeout=suspect_after, quiet_probe=max(heartbeat, suspect_after / 4))
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """A protocol level, its timing, and quorum mode.
+
+    quorum: a view needs the assent of a majority of the previous view
+    (the leader proposes, a majority assents, then the view enters the
+    stream), a takeover needs promises from a majority, and a member that
+    cannot reach a majority halts and rejoins instead of going on alone.
+    Needs gms4 (assent travels on its acknowledged channels).
+    """
+
     level: str = DEFAULT_LEVEL
     timing: Timing = field(default_factory=Timing)
+    quorum: bool = False
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
             raise ValueError(
                 f"unknown protocol {self.level!r}; choose one of {', '.join(LEVELS)}")
+        if self.quorum and not LEVELS[self.level].reliable:
+            raise ValueError(f"quorum mode needs gms4, not {self.level}")
 
     @property
     def features(self) -> Features:

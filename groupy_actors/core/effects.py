@@ -89,6 +89,14 @@ class Rejoining:
 
 
 @dataclass(frozen=True, slots=True)
+class Halt:
+    """Quorum mode: this member cannot reach a majority and delivers nothing
+    until it can (it then rejoins, or the halted majority restarts)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     """The member is done; the host should stop it."""
 

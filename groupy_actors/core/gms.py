@@ -159,9 +159,9 @@ class Gms:
         self.become(Leader(self))
         self.role.append(self, View(1, 1, (self.me,), ((1, 1),)), ())
 
-    def join_via(self, contacts: list[Member]) -> None:
+    def join_via(self, contacts: list[Member], patient: bool = False) -> None:
         from .roles.joining import Joining
-        role = Joining(contacts, self.now)
+        role = Joining(contacts, self.now, patient)
         self.become(role)
         self.send(role.contact, Join(self.me, self.inc))
 
@@ -212,7 +212,7 @@ class Gms:
         self.held.clear()
         self.has_state = False
         self.watch_only(())
-        self.join_via(contacts)
+        self.join_via(contacts, patient=self.config.quorum)
 
     # -- the stream ----------------------------------------------------------
 

@@ -237,5 +237,25 @@ class Expelled:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Propose:
+    """Leader -> members (quorum mode): may view `view_id` be `members`?
+    The view enters the stream once a majority of the current view assents."""
+
+    src: Member
+    epoch: int
+    view_id: int
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assent:
+    """Member -> leader: yes to the proposal of view `view_id`."""
+
+    src: Member
+    epoch: int
+    view_id: int
+
+
 WIRE_MESSAGES = (Join, JoinRefused, Mcast, Broadcast, Nack, Ack, Inquiry,
-                 Promise, Reject, StateRequest, State, Leave, Expelled)
+                 Promise, Reject, StateRequest, State, Leave, Expelled, Propose, Assent)

@@ -66,6 +66,7 @@ _RULES: dict[type, Callable[[Any], bool]] = {
     messages.Broadcast: lambda b: b.epoch >= 0 and b.top >= 0 and all(
         _RULES[type(e)](e) for e in b.entries),
     messages.Mcast: lambda m: m.n >= 1,
+    messages.Propose: lambda p: p.view_id >= 1 and _unique_members(p.members),
     messages.Nack: lambda n: 1 <= n.first <= n.last,
     messages.Promise: lambda p: p.delivered >= 0 and p.received >= 0 and all(
         _RULES[type(e)](e) for e in p.entries),

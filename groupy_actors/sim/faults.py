@@ -16,6 +16,9 @@ class Faults:
                      `arghh`: a crash in the middle of a fan-out or a flush).
     max_crashes:     never crash more than this many in all (None: members-1).
     joins, leaves:   members joining and leaving gracefully during the run.
+    partitions:      times the network splits in two (a random minority, with
+                     the leader half the time) for `partition_length`; no
+                     message crosses the cut until it heals.
     down_in_order:   a crash notice arrives after the dead member's last
                      messages on each link (Erlang's monitor order); without
                      it, as through Thespian's supervisor, it may overtake them.
@@ -30,6 +33,8 @@ class Faults:
     joins: int = 0
     leaves: int = 0
     down_in_order: bool = True
+    partitions: int = 0
+    partition_length: tuple[float, float] = (500.0, 1500.0)
     latency: tuple[float, float] = (1.0, 5.0)
     down_delay: tuple[float, float] = (1.0, 8.0)
     app_delay: tuple[float, float] = (0.2, 3.0)
@@ -48,4 +53,6 @@ class Faults:
             parts.append(f"{self.joins} joins")
         if self.leaves:
             parts.append(f"{self.leaves} leaves")
+        if self.partitions:
+            parts.append(f"{self.partitions} partitions")
         return ", ".join(parts) or "no faults"

@@ -67,8 +67,8 @@ class Simulation:
     def __init__(self, level: str = "gms4", seed: int = 0, members: int = 4,
                  messages: int = 40, faults: Faults = Faults(), duration: float = 400.0,
                  settle: float = 4000.0, timing: Timing = SIM_TIMING,
-                 keep_log: bool = False) -> None:
-        self.config = Config(level, timing)
+                 keep_log: bool = False, quorum: bool = False) -> None:
+        self.config = Config(level, timing, quorum)
         self.seed = seed
         self.rng = random.Random(seed)
         self.faults = faults
@@ -83,7 +83,8 @@ class Simulation:
         self.records: list[dict[str, Any]] = []
         self.watchers: dict[str, dict[str, None]] = {}
         self.link_time: dict[tuple[str, str], float] = {}
-        self.counts = {"sent": 0, "lost": 0, "duplicated": 0, "crashes": 0}
+        self.counts = {"sent": 0, "lost": 0, "duplicated": 0, "crashes": 0, "cut": 0}
+        self.cut_off: set[str] = set()     # one side of a partition (empty: none)
         limit = faults.max_crashes if faults.max_crashes is not None else members - 1
         self.crash_budget = min(limit, members - 1)
         self.plan(members, messages)
@@ -107,6 +108,8 @@ class Simulation:
             self.at(rng.uniform(40, d), self.random_join, f"j{i + 1}")
         for _ in range(self.faults.leaves):
             self.at(rng.uniform(40, d), self.random_leave)
+        for _ in range(self.faults.partitions):
+            self.at(rng.uniform(40, d), self.partition)
         for k in range(1, int(self.settle / 50) + 1):
             self.at(d + 50 * k, self.check_quiet)
 
@@ -208,12 +211,40 @@ class Simulation:
             if not f.reorder:
                 t = max(t, self.link_time.get((src, dst), 0.0) + 1e-6)
                 self.link_time[(src, dst)] = t
-            self.at(t, self.arrive, dst, msg)
+            self.at(t, self.arrive, dst, msg, src)
 
-    def arrive(self, dst: str, msg: Any) -> None:
+    def arrive(self, dst: str, msg: Any, src: str = "") -> None:
         node = self.nodes.get(dst)
-        if node is not None:
-            self.handle(node, msg)
+        if node is None:
+            return
+        if (src in self.cut_off) != (dst in self.cut_off):
+            self.counts["cut"] += 1
+            return
+        self.handle(node, msg)
+
+    def partition(self) -> None:
+        """Cut a random minority off (the leader in it half the time)."""
+        if self.cut_off:
+            return
+        alive = self.alive()
+        if len(alive) < 2:
+            return
+        size = self.rng.randint(1, max(1, (len(alive) - 1) // 2))
+        leaders = [n for n in alive if n.gms.role_name == "leader"]
+        first = leaders[0] if leaders and self.rng.random() < 0.5 else self.rng.choice(alive)
+        rest = [n for n in alive if n is not first]
+        side = [first] + self.rng.sample(rest, size - 1)
+        self.cut_off = {n.name for n in side}
+        self.records.append(trace.event(first.name, "partition", self.now,
+                                        side=sorted(self.cut_off)))
+        if self.keep_log:
+            self.log.append(f"{self.now:9.2f} PARTITION {sorted(self.cut_off)}")
+        self.at(self.now + self.rng.uniform(*self.faults.partition_length), self.heal)
+
+    def heal(self) -> None:
+        if self.keep_log:
+            self.log.append(f"{self.now:9.2f} HEAL")
+        self.cut_off = set()
 
     # -- failures ------------------------------------------------------------------
 
@@ -274,6 +305,8 @@ class Simulation:
         live = self.alive()
         if not live:
             return "quiet"
+        if self.cut_off:
+            return None
         views = {n.gms.view.view_id if n.gms.view else None for n in live}
         tops = {n.gms.stream.delivered for n in live}
         busy = any(n.gms.role_name not in ("leader", "slave") or n.gms.outbox or n.gms.backlog

@@ -19,8 +19,11 @@ def member(name: str) -> Member:
 
 
 class Net:
-    def __init__(self, level: str = "gms4", names: str = "abc", **timing: float) -> None:
-        self.config = Config(level).with_timing(**timing) if timing else Config(level)
+    def __init__(self, level: str = "gms4", names: str = "abc", quorum: bool = False,
+                 **timing: float) -> None:
+        self.config = Config(level, quorum=quorum)
+        if timing:
+            self.config = self.config.with_timing(**timing)
         self.cores: dict[str, Gms] = {}
         self.inbox: deque[tuple[str, str, Any]] = deque()
         self.effects: dict[str, list[Any]] = defaultdict(list)

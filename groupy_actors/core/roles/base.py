@@ -5,7 +5,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..events import AppLeave, AppMcast, Down, Tick
-from ..messages import Expelled, Inquiry, Mcast, Promise, Reject, View  # noqa: F401
+from ..messages import Expelled, Inquiry, Mcast, Promise, Propose, Reject, View  # noqa: F401
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -50,6 +50,10 @@ class Role:
     def on_Inquiry(self, g: "Gms", q: Inquiry) -> None:
         promise(g, q)
 
+    def on_Propose(self, g: "Gms", p: Propose) -> None:
+        if p.epoch < g.epoch:
+            g.reject(p.src)
+
     def on_Reject(self, g: "Gms", r: Reject) -> None:
         if g.f.reliable and r.ballot > g.ballot:
             g.ballot, g.epoch = r.ballot, r.epoch
@@ -76,6 +80,13 @@ def promise(g: "Gms", q: Inquiry) -> None:
         return
     if q.ballot < g.ballot or q.epoch < g.epoch:
         g.reject(q.src)
+        return
+    if g.config.quorum and g.view is not None and q.src not in g.view.members \
+            and g.role.name in ("slave", "leader"):
+        # A candidate our group already removed (it was cut off, and its
+        # epoch grew while it tried to lead): its history is behind ours and
+        # we may have trimmed what it lacks. It must rejoin, not lead us.
+        g.note(f"no promise to {q.src}: not a member of view {g.view.view_id}", logging.WARNING)
         return
     if q.ballot > g.ballot:
         from .slave import Slave

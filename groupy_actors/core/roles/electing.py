@@ -80,7 +80,25 @@ class Electing(Role):
 
     def maybe_finish(self, g: "Gms") -> None:
         if g.role is self and not self.waiting_for(g):
-            self.finish(g)
+            if self.quorate(g):
+                self.finish(g)
+            else:               # everyone we could ask answered or died
+                self.no_majority(g)
+
+    def quorate(self, g: "Gms") -> bool:
+        """Quorum mode: do the promises make a majority of the newest view?
+        A newcomer that has not seen its view yet does not count: it keeps
+        no ballot, so it would answer a rival candidate just the same."""
+        if not g.config.quorum:
+            return True
+        from .quorum import quorate
+        return quorate(g, [m for m, p in self.promises.items() if p.joined])
+
+    def no_majority(self, g: "Gms") -> None:
+        from .quorum import halt
+        latest = g.latest_view()
+        halt(g, f"in a minority: {1 + len(self.promises)} of the {len(latest.members)} "
+                f"members of view {latest.view_id} answered the takeover")
 
     def on_Promise(self, g: "Gms", p: Promise) -> None:
         if p.epoch != g.epoch or p.src not in self.targets or p.src in self.promises:
@@ -102,7 +120,10 @@ class Electing(Role):
 
     def on_Tick(self, g: "Gms", _) -> None:
         if g.now - self.started >= g.t.takeover_timeout:
-            self.finish(g)
+            if self.quorate(g):
+                self.finish(g)
+            else:
+                self.no_majority(g)
         elif g.now - self.asked >= g.t.nack_retry:
             self.ask(g, self.waiting_for(g))
 
@@ -139,6 +160,9 @@ class Electing(Role):
         from .leader import Leader
         adopt(g, [p for p in self.promises.values() if p.joined])
         g.log_epoch = g.epoch
+        if not self.quorate(g):         # the histories named a newer, larger view
+            self.no_majority(g)
+            return
         latest = g.latest_view()
         if g.me not in latest.members:
             g.rejoin("the group removed this member before its leader failed",

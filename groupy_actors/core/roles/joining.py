@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 class Joining(Role):
     name = "joining"
 
-    def __init__(self, contacts: list[Member], now: float) -> None:
+    def __init__(self, contacts: list[Member], now: float, patient: bool = False) -> None:
         self.contacts = contacts
+        # Keep asking past join_timeout: a member that was in the group
+        # (quorum mode) may be cut off from it for a while.
+        self.patient = patient
         self.started = self.tried = now
         self.tries = 0
         self.asked = float("-inf")
@@ -45,7 +48,7 @@ class Joining(Role):
         g.joined(view, b)
 
     def on_Tick(self, g: "Gms", _) -> None:
-        if g.now - self.started >= g.t.join_timeout:
+        if not self.patient and g.now - self.started >= g.t.join_timeout:
             g.stop(f"could not join: no answer from the group through "
                    f"{', '.join(map(str, self.contacts))} within {g.t.join_timeout:g}s")
         elif g.f.reliable and g.now - self.tried >= g.t.join_retry:
@@ -68,3 +71,4 @@ class Joining(Role):
 
     def start_leaving(self, g: "Gms") -> None:
         g.stop("left before joining")
+

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from ..effects import TakeSnapshot
 from ..events import Down, SnapshotReady
 from ..member import Member
-from ..messages import (Ack, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
+from ..messages import (Ack, Assent, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
                         Leave, Mcast, Msg, Nack, State, StateRequest, View)
 from .base import Role
+from .quorum import Quorum
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -45,6 +46,7 @@ class Leader(Role):
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
+        self.quorum: Optional[Quorum] = Quorum() if g.config.quorum else None
         self.update_stable(g)
 
     # -- appending to the stream ---------------------------------------------
@@ -88,11 +90,20 @@ class Leader(Role):
 
     def change_view(self, g: "Gms", members: Iterable[Member],
                     renew: Iterable[Member] = ()) -> None:
-        """Sequence a view of `members`; those in `renew` get a new incarnation."""
-        old = g.view
+        """Make the next view `members`; those in `renew` get a new
+        incarnation. In quorum mode this is a request: see `Quorum`."""
         members = tuple(members)
         if not members:
             return
+        if self.quorum is not None:
+            self.quorum.want(g, self, members, renew)
+            return
+        self.commit_view(g, members, renew)
+
+    def commit_view(self, g: "Gms", members: tuple[Member, ...],
+                    renew: Iterable[Member] = ()) -> None:
+        """Sequence a view of `members` into the stream."""
+        old = g.view
         vid = old.view_id + 1
         renew = set(renew)
         incs = tuple(old.inc_of(m) if m in old.members and m not in renew else (g.epoch, vid)
@@ -107,7 +118,13 @@ class Leader(Role):
 
     def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
         """Expel members that did not ask to go (they are told why)."""
+        if self.quorum is not None:
+            self.quorum.expel(g, self, reasons)
+            return
         self.change_view(g, [m for m in g.view.members if m not in reasons])
+        self.tell_expelled(g, reasons)
+
+    def tell_expelled(self, g: "Gms", reasons: dict[Member, str]) -> None:
         for m, why in reasons.items():
             g.send(m, Expelled(g.me, g.epoch, g.view.view_id, why))
 
@@ -302,7 +319,7 @@ class Leader(Role):
             return
         top = g.stream.received
         for m in g.others():
-            if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat:
+            if g.now - self.sent.get(m, NEVER) >= self.probe_period(g, m):
                 self.unanswered[m] = 0      # its answers may be lost: send again
                 if not self.push(g, m):
                     g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
@@ -317,7 +334,26 @@ class Leader(Role):
                 out[m] = "fell too far behind"
         if out:
             self.remove(g, out)
-        self.release(g)
+        if self.quorum is not None and g.role is self:
+            self.quorum.tick(g, self)
+        if g.role is self:
+            self.release(g)
+
+    def probe_period(self, g: "Gms", m: Member) -> float:
+        """How long to wait before sending `m` more without an answer. A
+        member that stopped answering (hung, or cut off) is probed rarely:
+        Thespian keeps each unanswered send pending, and an actor's pending
+        sends are capped for all destinations together, so a hung peer
+        would otherwise stall the leader's sends to everyone."""
+        if g.now - self.heard.get(m, g.now) > 2 * g.t.heartbeat:
+            return max(g.t.heartbeat, g.t.quiet_probe)
+        return g.t.heartbeat
+
+    def on_Assent(self, g: "Gms", a: Assent) -> None:
+        if a.src in self.heard:
+            self.heard[a.src] = g.now
+        if self.quorum is not None and a.epoch == g.epoch:
+            self.quorum.assent(g, self, a)
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
         if b.epoch < g.epoch:

@@ -5,7 +5,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from ..events import Down
-from ..messages import Ack, Broadcast, Join, Leave, Mcast, Nack, State, StateRequest, View
+from ..messages import (Ack, Assent, Broadcast, Join, Leave, Mcast, Nack, Propose, Reject,
+                        State, StateRequest, View)
 from .base import Role
 
 if TYPE_CHECKING:
@@ -24,7 +25,20 @@ class Slave(Role):
         g.send(g.leader, mc)
 
     def on_Join(self, g: "Gms", j: Join) -> None:
+        if j.joiner == g.leader and g.f.reliable:
+            # Whom we follow is asking to be let in: it no longer leads.
+            g.note(f"{g.leader} is joining again: it no longer leads", logging.WARNING)
+            g.suspects.add(g.leader)
+            leader_down(g)
+            return
         g.send(g.leader, j)
+
+    def on_Propose(self, g: "Gms", p: Propose) -> None:
+        if p.epoch < g.epoch:
+            g.reject(p.src)
+        elif p.epoch == g.epoch and p.src == g.leader:
+            g.heard_at = g.now
+            g.send(p.src, Assent(g.me, g.epoch, p.view_id))
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         g.send(g.leader, lv)
@@ -40,6 +54,13 @@ class Slave(Role):
             g.stream.trim(b.stable)
             g.ask_missing()
             g.ack()
+
+    def on_Reject(self, g: "Gms", r: Reject) -> None:
+        # Within one epoch there is one leader and one stream: a member of
+        # our epoch that rejects us is behind (it has not seen the view that
+        # made our leader lead), not ahead. Only a newer epoch puts us out.
+        if r.epoch > g.epoch:
+            super().on_Reject(g, r)
 
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         g.reject(a.src)     # it takes us for its leader: say whom we follow
@@ -115,10 +136,11 @@ def leader_down(g: "Gms") -> None:
         g.heard_leader = False
         g.watch_only((new,))
         return
-    if mode == "flush" and not g.heard_leader:
+    if mode == "flush" and not g.heard_leader and not g.config.quorum:
         # The leader that failed never reached us: it may have formed views
         # without us, with members we do not know. Taking over alone could
         # start a second group; join whoever is left instead (or stop).
+        # (In quorum mode the takeover's majority rule covers this.)
         g.rejoin(f"lost the group: {g.leader} failed before it reached this member", None)
         return
     if mode == "flush":

@@ -1,0 +1,172 @@
+"""Majority views at the leader (quorum mode): propose, assent, commit.
+
+Birman's GMP with Raft's single-change rule. A wanted membership change is
+not sequenced at once: the leader proposes the next view to the members of
+the current one, and the view enters the stream only when a majority of the
+current view (the leader included) has assented. Each proposal changes at
+most one member, so a majority of a view and a majority of the next always
+share a member; a takeover, which needs promises from a majority of the
+newest view it knows, then cannot miss a view that was committed.
+
+A leader that cannot reach a majority (silence longer than `suspect_after`,
+or a proposal nobody answers) halts and rejoins instead of leading a
+minority, so a partition leaves at most one side delivering.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from ..effects import Halt
+from ..member import Member
+from ..messages import Assent, Propose
+
+if TYPE_CHECKING:
+    from ..gms import Gms
+    from .leader import Leader
+
+NEVER = float("-inf")
+
+
+def majority(n: int) -> int:
+    return n // 2 + 1
+
+
+@dataclass(slots=True)
+class _Proposal:
+    view_id: int
+    members: tuple[Member, ...]
+    renew: tuple[Member, ...]
+    at: float
+    assents: set[Member] = field(default_factory=set)
+    asked: float = NEVER
+
+
+class Quorum:
+    def __init__(self) -> None:
+        self.adds: dict[Member, None] = {}          # wanted in, in order of asking
+        self.drops: dict[Member, Optional[str]] = {}  # wanted out (why, if expelled)
+        self.renews: dict[Member, None] = {}        # wanted in a new incarnation
+        self.proposal: Optional[_Proposal] = None
+
+    # -- requests ----------------------------------------------------------------
+
+    def want(self, g: "Gms", leader: "Leader", members: tuple[Member, ...],
+             renew: Iterable[Member]) -> None:
+        """Note the difference between `members` and the current view; the
+        callers compute `members` from the current view, so requests made
+        while a proposal is out merge rather than overwrite each other."""
+        old = g.view.members
+        for m in members:
+            if m not in old:
+                self.adds[m] = None
+                self.drops.pop(m, None)
+        for m in old:
+            if m not in members:
+                self.drops.setdefault(m, None)
+        for m in renew:
+            self.renews[m] = None
+            self.drops.pop(m, None)
+        self.propose(g, leader)
+
+    def expel(self, g: "Gms", leader: "Leader", reasons: dict[Member, str]) -> None:
+        for m, why in reasons.items():
+            if m in g.view.members and self.drops.get(m) is None:
+                self.drops[m] = why
+                self.adds.pop(m, None)
+                self.renews.pop(m, None)
+        self.propose(g, leader)
+
+    # -- the proposal ------------------------------------------------------------
+
+    def next_change(self, g: "Gms") -> tuple[tuple[Member, ...], tuple[Member, ...]]:
+        """The next view: at most one member in or out; renewals ride along."""
+        old = g.view.members
+        members = old
+        out = next((m for m in old if m in self.drops), None)
+        if out is not None:
+            members = tuple(m for m in old if m != out)
+        else:
+            new = next((m for m in self.adds if m not in old), None)
+            if new is not None:
+                members = old + (new,)
+        renew = tuple(m for m in self.renews if m in members and m in old)
+        return members, renew
+
+    def propose(self, g: "Gms", leader: "Leader") -> None:
+        if self.proposal is not None or g.role is not leader:
+            return
+        self.adds = {m: None for m in self.adds if m not in g.view.members}
+        self.drops = {m: why for m, why in self.drops.items() if m in g.view.members}
+        self.renews = {m: None for m in self.renews if m in g.view.members}
+        members, renew = self.next_change(g)
+        if members == g.view.members and not renew:
+            return
+        if not members:
+            return
+        self.proposal = _Proposal(g.view.view_id + 1, members, renew, g.now, {g.me})
+        self.ask(g)
+        self.maybe_commit(g, leader)
+
+    def ask(self, g: "Gms") -> None:
+        p = self.proposal
+        msg = Propose(g.me, g.epoch, p.view_id, p.members)
+        for m in g.view.members:
+            if m not in p.assents and m not in g.dead:
+                g.send(m, msg)
+        p.asked = g.now
+
+    def assent(self, g: "Gms", leader: "Leader", a: Assent) -> None:
+        p = self.proposal
+        if p is not None and a.view_id == p.view_id and a.src in g.view.members:
+            p.assents.add(a.src)
+            self.maybe_commit(g, leader)
+
+    def maybe_commit(self, g: "Gms", leader: "Leader") -> None:
+        p = self.proposal
+        if p is None or len(p.assents) < majority(len(g.view.members)):
+            return
+        self.proposal = None
+        old = g.view.members
+        expelled = {m: self.drops.pop(m) for m in old if m not in p.members and m in self.drops}
+        for m in p.members:
+            self.adds.pop(m, None)
+        for m in p.renew:
+            self.renews.pop(m, None)
+        leader.commit_view(g, p.members, p.renew)
+        leader.tell_expelled(g, {m: why for m, why in expelled.items() if why})
+        if g.role is leader and g.stopped is None:
+            self.propose(g, leader)
+
+    # -- losing the majority -----------------------------------------------------
+
+    def tick(self, g: "Gms", leader: "Leader") -> None:
+        view = g.view
+        heard = 1 + sum(1 for m in view.members
+                        if m != g.me and g.now - leader.heard.get(m, NEVER) <= g.t.suspect_after)
+        p = self.proposal
+        if heard < majority(len(view.members)):
+            halt(g, f"in a minority: heard from {heard} of the {len(view.members)} members "
+                    f"of view {view.view_id} within {g.t.suspect_after:g}s")
+        elif p is not None and g.now - p.at > g.t.suspect_after + g.t.takeover_timeout:
+            halt(g, f"in a minority: {len(p.assents)} of {len(view.members)} assented "
+                    f"to view {p.view_id}")
+        elif p is not None and g.now - p.asked >= g.t.nack_retry:
+            self.ask(g)
+
+
+def halt(g: "Gms", reason: str) -> None:
+    """Stop delivering: see `Halted`."""
+    from .halted import Halted
+    g.note(reason, logging.WARNING)
+    g.app(Halt(reason))
+    g.watch_only(())
+    g.become(Halted(g.now))
+
+
+def quorate(g: "Gms", voters: Iterable[Member]) -> bool:
+    """Do `voters` and we make a majority of the newest view we know?"""
+    view = g.latest_view()
+    count = sum(1 for m in set(voters) | {g.me} if m in view.members)
+    return count >= majority(len(view.members))

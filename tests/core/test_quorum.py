@@ -1,0 +1,161 @@
+"""Quorum mode: majority views, halting in a minority, and how it ends."""
+from groupy_actors.core import (Assent, Broadcast, Config, Down, Halt, Inquiry, Join, Promise,
+                                Propose, Reject, Send, Tick, View)
+from groupy_actors.core.roles.halted import Halted
+
+from .net import A, B, C, D, E, Net
+
+
+def proposals(effects):
+    return [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Propose)]
+
+
+def test_quorum_mode_needs_gms4():
+    try:
+        Config("gms3", quorum=True)
+    except ValueError as e:
+        assert "gms4" in str(e)
+    else:
+        raise AssertionError("gms3 with quorum was accepted")
+
+
+def test_a_view_change_is_proposed_not_installed():
+    net = Net("gms4", "abcd", quorum=True)
+    a = net["a"]
+    top = a.stream.received
+    effects = a.handle(Down(D), 1.0)
+    assert a.stream.received == top, "the view entered the stream without assent"
+    sent = proposals(effects)
+    assert {s.to for s in sent} == {B, C}
+    assert all(s.msg == Propose(A, 1, 5, (A, B, C)) for s in sent)
+
+
+def test_the_view_commits_once_a_majority_of_the_old_view_assents():
+    net = Net("gms4", "abcd", quorum=True)
+    a = net["a"]
+    a.handle(Down(D), 1.0)
+    a.handle(Assent(B, 1, 5), 1.1)      # a + b: 2 of 4, not a majority
+    assert a.view.view_id == 4
+    a.handle(Assent(C, 1, 5), 1.2)      # 3 of 4
+    assert a.view.view_id == 5 and a.view.members == (A, B, C)
+
+
+def test_one_member_changes_per_view():
+    net = Net("gms4", "abcde", quorum=True)
+    a = net["a"]
+    a.handle(Down(D), 1.0)
+    a.handle(Down(E), 1.0)
+    a.handle(Assent(B, 1, 6), 1.1)
+    a.handle(Assent(C, 1, 6), 1.1)
+    assert a.view.members == (A, B, C, E)   # d out first, alone
+    assert proposals(a.out)[0].msg == Propose(A, 1, 7, (A, B, C))
+
+
+def test_a_slave_assents_to_its_leaders_proposal_only():
+    net = Net("gms4", "abc", quorum=True)
+    b = net["b"]
+    assert b.handle(Propose(A, 1, 4, (A, B)), 1.0) == [Send(A, Assent(B, 1, 4))]
+    assert b.handle(Propose(C, 1, 4, (C, B)), 1.0) == []
+
+
+def test_a_leader_that_hears_from_a_minority_halts():
+    net = Net("gms4", "abcde", quorum=True, suspect_after=1.0)
+    a = net["a"]
+    net.now = 0.5
+    for m in (B, C, D, E):
+        a.handle(Assent(m, 1, 99), 0.5)     # any answer counts as a sign of life
+    a.handle(Assent(B, 1, 99), 1.4)
+    effects = a.handle(Tick(), 1.8)         # only b (and a) heard within 1 s: 2 of 5
+    assert any(isinstance(e, Halt) for e in effects)
+    assert a.role_name == "minority"
+    assert a.stream.received > 0, "a halted member keeps its history"
+
+
+def test_a_candidate_without_a_majority_halts():
+    net = Net("gms4", "abcde", quorum=True, takeover_timeout=1.0)
+    b = net["b"]
+    b.handle(Down(A), 1.0)                   # b takes over and asks c, d, e
+    assert b.role_name == "electing"
+    b.handle(Promise(C, 2, 1, 5, 5, (), True), 1.1)
+    b.handle(Tick(), 2.5)                    # b + c: 2 of 5
+    assert b.role_name == "minority"
+
+
+def test_a_candidate_with_a_majority_leads():
+    net = Net("gms4", "abcde", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    for m in (C, D, E):
+        b.handle(Promise(m, 2, 1, 5, 5, (), True), 1.1)
+    assert b.role_name == "leader" and b.view.members == (B, C, D, E)
+
+
+def test_a_newcomer_without_its_view_does_not_count_for_the_majority():
+    net = Net("gms4", "abcde", quorum=True, takeover_timeout=1.0)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    b.handle(Promise(C, 2, 1, 5, 5, (), True), 1.1)
+    b.handle(Promise(D, 2, 0, 0, 0, (), False), 1.1)
+    b.handle(Promise(E, 2, 0, 0, 0, (), False), 1.1)
+    assert b.role_name == "minority"
+
+
+def test_no_promise_to_a_candidate_the_group_removed():
+    net = Net("gms4", "abc", quorum=True)
+    b = net["b"]
+    effects = b.handle(Inquiry(D, 5, 3, 0), 1.0)
+    assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Promise)]
+    assert b.leader == A and b.epoch == 1 and b.role_name == "slave"
+
+
+def test_halted_members_that_make_a_majority_restart_the_group():
+    net = Net("gms4", "abc", quorum=True, suspect_after=1.0)
+    b = net["b"]
+    from groupy_actors.core.roles.quorum import halt
+    b.out = []
+    halt(b, "test")
+    assert isinstance(b.role, Halted)
+    b.handle(Join(C, b.view.inc_of(C)), 1.5)       # c is halted too, with its history
+    effects = b.handle(Tick(), 2.0)
+    assert b.role_name == "electing"
+    assert any(isinstance(e, Send) and isinstance(e.msg, Inquiry) and e.to == C for e in effects)
+
+
+def test_a_newcomers_join_does_not_make_halted_members_a_majority():
+    net = Net("gms4", "abc", quorum=True, suspect_after=1.0)
+    b = net["b"]
+    from groupy_actors.core.roles.quorum import halt
+    b.out = []
+    halt(b, "test")
+    b.handle(Join(C, (0, 0)), 1.5)                 # not under the incarnation of the view
+    b.handle(Tick(), 2.0)
+    assert b.role_name == "minority"
+
+
+def test_a_halted_member_takes_its_admission_from_a_lower_epoch():
+    net = Net("gms4", "abc", quorum=True)
+    b = net["b"]
+    from groupy_actors.core.roles.quorum import halt
+    b.out = []
+    halt(b, "test")
+    b.epoch = 7                                     # grown in failed takeovers
+    view = View(9, 6, (C, B), ((2, 5), (2, 6)))
+    b.handle(Broadcast(C, 2, (view,), 9, 8), 3.0)
+    assert b.role_name == "slave" and b.epoch == 2 and b.view == view
+
+
+def test_a_slave_ignores_a_reject_from_its_own_epoch():
+    net = Net("gms4", "abc")
+    b = net["b"]
+    b.handle(Reject(C, 1, 0, A), 1.0)
+    assert b.role_name == "slave" and b.leader == A
+
+
+def test_the_leader_probes_a_silent_member_rarely():
+    net = Net("gms4", "abc", heartbeat=0.1, quiet_probe=0.5, suspect_after=5.0)
+    a = net["a"]
+    sent = 0
+    for k in range(1, 21):                          # 2 s; b and c never answer
+        effects = a.handle(Tick(), k * 0.1)
+        sent += sum(1 for e in effects if isinstance(e, Send) and e.to == B)
+    assert sent <= 6, f"{sent} sends to a silent member in 2 s"
