@@ -28,7 +28,7 @@ from . import system as systems, trace
 from .application import Application, GroupView, Message, Recorder
 from .core import (AppLeave, AppMcast, Config, Deliver, InstallView, Member, Rejoining, Stop,
                    Timing)
-from .actors.messages import (AppRecord, Contact, Crash, LinkFaults, Observed, Quiet, Report,
+from .actors.messages import (AppRecord, Contact, Crash, Cut, LinkFaults, Observed, Quiet, Report,
                               ReportNow, RoleChanged, Spawn, SpawnFailed, Spawned, Started,
                               Stats, Crashed, Gone)
 from .actors.fifo import Reorder, Seq
@@ -102,9 +102,10 @@ class Handle:
 class Group:
     def __init__(self, sys: systems.System, protocol: str = "gms4",
                  timing: Optional[Timing] = None, faults: Optional[LinkFaults] = None,
-                 seed: Optional[int] = None, owns_system: bool = True) -> None:
+                 seed: Optional[int] = None, owns_system: bool = True,
+                 quorum: bool = False) -> None:
         self.system = sys
-        self.config = Config(protocol, timing or Timing())
+        self.config = Config(protocol, timing or Timing(), quorum)
         self.faults = faults or LinkFaults()
         self.seed = seed
         self.owns_system = owns_system
@@ -126,13 +127,18 @@ class Group:
     @classmethod
     def start(cls, system: str = "tcp", protocol: str = "gms4", port: Optional[int] = None,
               timing: Optional[Timing] = None, faults: Optional[LinkFaults] = None,
-              seed: Optional[int] = None, log_file: Optional[str] = None) -> "Group":
+              seed: Optional[int] = None, log_file: Optional[str] = None,
+              quorum: bool = False) -> "Group":
         """Start an actor system of kind `system` ("simple", "tcp", ...) and a
-        group on it; stop it with `stop()` or use the group as a context."""
-        Config(protocol)                # a bad protocol fails before anything starts
+        group on it; stop it with `stop()` or use the group as a context.
+        `quorum`: majority views (see `Config`); needs gms4."""
+        try:
+            Config(protocol, quorum=quorum)     # bad settings fail before anything starts
+        except ValueError as e:
+            raise GroupError(str(e)) from None
         sys = systems.start(system, port=port, log_file=log_file)
         try:
-            return cls(sys, protocol, timing, faults, seed)
+            return cls(sys, protocol, timing, faults, seed, quorum=quorum)
         except BaseException:
             sys.shutdown()
             raise
@@ -233,6 +239,26 @@ class Group:
         else:
             self._tell(info.gms, Crash())
         self._record(trace.event(info.name, "crash", time.time()))
+
+    def partition(self, *sides: list[str]) -> None:
+        """Cut the network between `sides` (lists of member names; members
+        named nowhere stay with the first side): injected in every member,
+        which then drops protocol messages across the cut."""
+        named = {n for side in sides for n in side}
+        groups = [set(side) for side in sides]
+        groups[0] |= {n for n in self.members if n not in named}
+        for side in groups:
+            others = frozenset(n for g in groups if g is not side for n in g)
+            for name in side:
+                info = self.members.get(name)
+                if info is not None and info.alive and info.gms is not None:
+                    self._tell(info.gms, Cut(others))
+
+    def heal(self) -> None:
+        """End a partition made with `partition`."""
+        for m in self.alive():
+            if m.gms is not None:
+                self._tell(m.gms, Cut())
 
     def quiet(self) -> None:
         """Ask every application to stop proposing work (if it does any)."""

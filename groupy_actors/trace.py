@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterable, Iterator, Optional, TextIO
 
-from .core.effects import Accepted, Deliver, InstallView, Rejoining, Restore, Stop
+from .core.effects import Accepted, Deliver, Halt, InstallView, Rejoining, Restore, Stop
 
 
 def plain(value: Any) -> Any:
@@ -55,6 +55,8 @@ def of_effect(member: str, effect: Any, t: float) -> Optional[dict[str, Any]]:
     if isinstance(effect, Rejoining):
         return {"t": t, "member": member, "kind": "rejoin", "reason": effect.reason,
                 "abandoned": effect.abandoned}
+    if isinstance(effect, Halt):
+        return event(member, "halt", t, reason=effect.reason)
     if isinstance(effect, Stop):
         return {"t": t, "member": member, "kind": "stopped", "reason": effect.reason}
     return None

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from thespian.actors import Actor, ActorExitRequest, WakeupMessage
 
 from ..application import Application, GroupView, Message
-from ..core import (AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
+from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
 from .messages import AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
@@ -113,6 +113,9 @@ class AppHost(Actor):
         elif kind is Rejoining:
             self.last_seq = 0
             log().warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
+        elif kind is Halt:
+            log().warning("%s halted: %s", self.name, msg.reason)
+            self.report_soon()
         elif kind is Stop:
             app.stopped(msg.reason)
             self.report()

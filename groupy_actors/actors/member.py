@@ -18,10 +18,10 @@ from typing import Any, Optional
 from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMessage,
                              WakeupMessage)
 
-from ..core import (Accepted, Deliver, Down, Gms, InstallView, Member, Note, Rejoining,
+from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from .fifo import Numbering, Reorder, Seq
-from .messages import (AppBatch, Bundle, Crash, Crashed, DeadLetter, LinkFaults, MemberInit,
+from .messages import (AppBatch, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
                        Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
 
 
@@ -31,8 +31,8 @@ def log() -> logging.Logger:
     every actor process after our modules were imported."""
     return logging.getLogger(__name__)
 
-FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Stop)
-OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Stop)
+FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Halt, Stop)
+OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Halt, Stop)
 
 
 class _Delayed:
@@ -75,6 +75,7 @@ class MemberActor(Actor):
         self.pending: list[tuple[float, Any]] = []
         self.for_app: list[Any] = []
         self.outgoing: list[tuple[Member, Any]] = []
+        self.cut: frozenset[str] = frozenset()     # injected partition
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -114,6 +115,9 @@ class MemberActor(Actor):
                     self.observe(Stats(self.core.snapshot_stats()))
         elif kind is Crash:
             self.crash()
+        elif kind is Cut:
+            self.cut = msg.names
+            log().warning("%s: cut off from %s", self.me, ", ".join(sorted(msg.names)) or "nobody")
         elif kind is ReportNow:
             if self.core is not None:
                 self.observe(Stats(self.core.snapshot_stats()))
@@ -127,6 +131,8 @@ class MemberActor(Actor):
                         self.me, msg.details)
         elif self.core is None:
             log().warning("member not started yet: dropped %s", kind.__name__)
+        elif self.cut and _source_name(msg) in self.cut:
+            pass                        # across an injected partition
         else:
             self.run(msg)
 
@@ -198,6 +204,8 @@ class MemberActor(Actor):
             self.transmit(to, msgs[0] if len(msgs) == 1 else Bundle(tuple(msgs)))
 
     def transmit(self, to: Member, msg: Any) -> None:
+        if to.name in self.cut:
+            return
         f, address = self.faults, to.contact.actor
         if f.loss and self.rng.random() < f.loss:
             return
@@ -251,3 +259,11 @@ class MemberActor(Actor):
             self.send(self.observer, Observed(self.me.name, self.observed, tuple(self.pending)))
             self.pending = []
 
+
+
+def _source_name(msg: Any) -> Optional[str]:
+    for field_name in ("src", "sender", "joiner"):
+        value = getattr(msg, field_name, None)
+        if isinstance(value, Member):
+            return value.name
+    return None

@@ -206,3 +206,11 @@ class Crashed:
     """Group actor -> observer, just before an injected crash kills it."""
 
     how: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """To a group actor: a partition (injected). Drop every protocol message
+    to or from the members named here; an empty set heals it."""
+
+    names: frozenset[str] = frozenset()

@@ -124,6 +124,10 @@ class Supervisor(ActorTypeDispatcher):
     def receiveMsg_ActorExitRequest(self, msg: ActorExitRequest, sender: Any) -> None:
         pass                            # Thespian stops the children with us
 
+    def receiveMsg_StopNode(self, msg: Any, sender: Any) -> None:
+        log().warning("stopping this node's actor system, as asked")
+        self.actorSystemShutdown()
+
 
 def _source(message: Any) -> Optional[Member]:
     for field_name in ("src", "sender", "joiner"):
