@@ -7,7 +7,7 @@ import signal
 import sys
 from typing import Optional
 
-from . import check, demo, sim
+from . import check, cluster, demo, sim
 from .options import Parser, UsageError
 
 DESCRIPTION = """\
@@ -23,6 +23,10 @@ EPILOG = """\
 other commands (each has --help):
   check EVENTS   check an events file written with --events
   sim            run the seeded simulator: many seeds, or one traced step by step
+  node           start this machine's actor system (one per machine)
+  join           place colour workers of a group on a node
+  status         every member of the convention's groups, and whether they agree
+  stop           stop every node cleanly
 
 examples:
   run_group.py --protocol gms2 --kill-leader-every 2      watch gms2 drift apart
@@ -39,6 +43,7 @@ def build(prog: str) -> Parser:
     sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     check.add_parser(sub)
     sim.add_parser(sub)
+    cluster.add_parsers(sub)
     return p
 
 
