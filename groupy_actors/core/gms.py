@@ -68,6 +68,8 @@ class Gms:
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
         self.stats = {"resent": 0, "nacks": 0, "retried": 0, "kept_max": 0}
+        self.tick_at = NEVER
+        self.late = False       # the last tick came long after the one before
         self.last_item: Optional[str] = None
         self.stopped: Optional[str] = None
         self.now = 0.0
@@ -87,6 +89,15 @@ class Gms:
         if isinstance(event, Start):
             self.start(event)
         else:
+            if type(event) is Tick:
+                # Our own timer silent past the suspicion time: this member
+                # was not running (SIGSTOP, a starved machine). The silence
+                # we see is ours; suspect nobody before reading the news.
+                self.late = self.tick_at != NEVER and now - self.tick_at > self.t.suspect_after
+                if self.late:
+                    self.note(f"this member did not run for {now - self.tick_at:.1f}s: "
+                              "reading the news before suspecting anyone", logging.WARNING)
+                self.tick_at = now
             self.role.dispatch(self, event)
             if isinstance(event, Tick) and self.stopped is None:
                 self.stats["kept_max"] = max(self.stats["kept_max"], len(self.stream))

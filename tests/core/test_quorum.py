@@ -23,7 +23,7 @@ def test_a_view_change_is_proposed_not_installed():
     net = Net("gms4", "abcd", quorum=True)
     a = net["a"]
     top = a.stream.received
-    effects = a.handle(Down(D), 1.0)
+    effects = a.handle(Down(D), 0.1)
     assert a.stream.received == top, "the view entered the stream without assent"
     sent = proposals(effects)
     assert {s.to for s in sent} == {B, C}
@@ -33,20 +33,20 @@ def test_a_view_change_is_proposed_not_installed():
 def test_the_view_commits_once_a_majority_of_the_old_view_assents():
     net = Net("gms4", "abcd", quorum=True)
     a = net["a"]
-    a.handle(Down(D), 1.0)
-    a.handle(Assent(B, 1, 5), 1.1)      # a + b: 2 of 4, not a majority
+    a.handle(Down(D), 0.1)
+    a.handle(Assent(B, 1, 5), 0.1)      # a + b: 2 of 4, not a majority
     assert a.view.view_id == 4
-    a.handle(Assent(C, 1, 5), 1.2)      # 3 of 4
+    a.handle(Assent(C, 1, 5), 0.1)      # 3 of 4
     assert a.view.view_id == 5 and a.view.members == (A, B, C)
 
 
 def test_one_member_changes_per_view():
     net = Net("gms4", "abcde", quorum=True)
     a = net["a"]
-    a.handle(Down(D), 1.0)
-    a.handle(Down(E), 1.0)
-    a.handle(Assent(B, 1, 6), 1.1)
-    a.handle(Assent(C, 1, 6), 1.1)
+    a.handle(Down(D), 0.1)
+    a.handle(Down(E), 0.1)
+    a.handle(Assent(B, 1, 6), 0.1)
+    a.handle(Assent(C, 1, 6), 0.1)
     assert a.view.members == (A, B, C, E)   # d out first, alone
     assert proposals(a.out)[0].msg == Propose(A, 1, 7, (A, B, C))
 

@@ -55,6 +55,11 @@ class Role:
             g.reject(p.src)
 
     def on_Reject(self, g: "Gms", r: Reject) -> None:
+        if g.config.quorum and g.view is not None and r.src not in g.view.members:
+            # A member we removed that tried to lead meanwhile: its epoch
+            # grew without a majority behind it. It must rejoin, not unseat us.
+            g.note(f"ignored a reject from {r.src}: not a member of view {g.view.view_id}")
+            return
         if g.f.reliable and r.ballot > g.ballot:
             g.ballot, g.epoch = r.ballot, r.epoch
             g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)

@@ -317,10 +317,16 @@ class Leader(Role):
                 return
         if not g.f.reliable:
             return
+        if g.late:
+            for m in self.heard:
+                self.heard[m] = g.now
         top = g.stream.received
         for m in g.others():
             if g.now - self.sent.get(m, NEVER) >= self.probe_period(g, m):
-                self.unanswered[m] = 0      # its answers may be lost: send again
+                # Its answers may be lost: send again - but to a member
+                # that stopped answering, one message per probe, not a
+                # window's worth (each stays pending in Thespian).
+                self.unanswered[m] = g.t.inflight - 1 if self.quiet(g, m) else 0
                 if not self.push(g, m):
                     g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
                     self.sent[m] = g.now
@@ -345,9 +351,10 @@ class Leader(Role):
         Thespian keeps each unanswered send pending, and an actor's pending
         sends are capped for all destinations together, so a hung peer
         would otherwise stall the leader's sends to everyone."""
-        if g.now - self.heard.get(m, g.now) > 2 * g.t.heartbeat:
-            return max(g.t.heartbeat, g.t.quiet_probe)
-        return g.t.heartbeat
+        return max(g.t.heartbeat, g.t.quiet_probe) if self.quiet(g, m) else g.t.heartbeat
+
+    def quiet(self, g: "Gms", m: Member) -> bool:
+        return g.now - self.heard.get(m, g.now) > 2 * g.t.heartbeat
 
     def on_Assent(self, g: "Gms", a: Assent) -> None:
         if a.src in self.heard:

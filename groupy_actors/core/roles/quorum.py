@@ -106,14 +106,17 @@ class Quorum:
         if not members:
             return
         self.proposal = _Proposal(g.view.view_id + 1, members, renew, g.now, {g.me})
-        self.ask(g)
+        self.ask(g, leader)
         self.maybe_commit(g, leader)
 
-    def ask(self, g: "Gms") -> None:
+    def ask(self, g: "Gms", leader: "Leader") -> None:
         p = self.proposal
         msg = Propose(g.me, g.epoch, p.view_id, p.members)
         for m in g.view.members:
-            if m not in p.assents and m not in g.dead:
+            # Not to members that stopped answering: a hung peer holds every
+            # message sent to it, and too many stall the leader's sending.
+            if m not in p.assents and m not in g.dead and not (
+                    m in leader.heard and leader.quiet(g, m)):
                 g.send(m, msg)
         p.asked = g.now
 
@@ -153,7 +156,7 @@ class Quorum:
             halt(g, f"in a minority: {len(p.assents)} of {len(view.members)} assented "
                     f"to view {p.view_id}")
         elif p is not None and g.now - p.asked >= g.t.nack_retry:
-            self.ask(g)
+            self.ask(g, leader)
 
 
 def halt(g: "Gms", reason: str) -> None:

@@ -83,6 +83,8 @@ class Slave(Role):
             if g.leaving and g.now - g.leave_at >= g.t.join_timeout:
                 g.stop("left the group (the leader did not confirm)")
             return
+        if g.late:
+            g.heard_at = g.now
         if g.now - g.heard_at > g.t.suspect_after:
             g.note(f"no word from {g.leader} for {g.t.suspect_after:g}s: suspecting it",
                    logging.WARNING)
