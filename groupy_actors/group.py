@@ -132,10 +132,7 @@ class Group:
         """Start an actor system of kind `system` ("simple", "tcp", ...) and a
         group on it; stop it with `stop()` or use the group as a context.
         `quorum`: majority views (see `Config`); needs gms4."""
-        try:
-            Config(protocol, quorum=quorum)     # bad settings fail before anything starts
-        except ValueError as e:
-            raise GroupError(str(e)) from None
+        Config(protocol, quorum=quorum)     # bad settings fail before anything starts
         sys = systems.start(system, port=port, log_file=log_file)
         try:
             return cls(sys, protocol, timing, faults, seed, quorum=quorum)
