@@ -1,0 +1,194 @@
+"""The benchmark command line: `python -m bench` or `python bench/run.py`."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import platform
+import signal
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, Optional
+
+if __package__ in (None, ""):
+    # Run as a file: make the repository importable instead of bench/ itself,
+    # so `bench.apps` has the module path actor processes will look up.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench import report, suite, teardown  # noqa: E402
+
+log = logging.getLogger("bench")
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+DESCRIPTION = """\
+Benchmarks of groupy-actors (gms4) against the plain-Thespian ceiling.
+
+Workloads (M messages, N members, each figure the median of the runs):
+  closed    each member multicasts M/N messages, sending its next when its
+            previous was delivered to itself; throughput = M / (first
+            multicast .. last delivery at any member)
+  window    the same with W = 16 and W = 128 of its own messages outstanding
+  probe     one non-leader sends messages one at a time, the next when the
+            previous was delivered at all N (the members acknowledge to this
+            script, outside the protocol); latency at the sender and at the
+            last member, median and p99
+  failover  on a fresh group with probe traffic running, the leader's process
+            is SIGKILLed and a new probe sent at once; time from the kill to
+            that probe's delivery at every survivor; median and max of the
+            trials
+  join      a newcomer joins a group of N under closed-loop load; time from
+            the request until its application restored the state it was sent
+  limit     the same patterns on plain Thespian actors without the protocol
+            (one hop to a sequencer actor, a fan-out to N-1), measured in the
+            same run: every closed/window/probe figure is also given as a
+            ratio of this ceiling
+
+Full size: M = 20000, 2000 probes, 20 failover trials, 3 runs, N = 2,5,10 on
+simple and tcp. --quick: M = 300, 50 probes, 2 trials, 1 run, N = 2,5 (under
+a minute). Results go to OUT/bench-<time>.json and .png (the plot needs
+matplotlib: pip install -e '.[bench]'), logs to OUT/bench.log.
+"""
+
+EPILOG = """\
+exit status: 0 when every run finished, 1 when some failed or timed out
+(they are in the table), 2 for bad input, 130 after Ctrl-C (every actor
+system started is stopped; partial results are saved)."""
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:    # one line, no usage dump
+        raise UsageError(message)
+
+
+def _choices(allowed: tuple[str, ...], what: str) -> Any:
+    def parse(text: str) -> tuple[str, ...]:
+        picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+        if picked == ("all",):
+            return allowed
+        wrong = [x for x in picked if x not in allowed]
+        if wrong or not picked:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(wrong) or repr(text)}; choose from "
+                f"{', '.join(allowed)} (comma-separated) or all")
+        return picked
+    return parse
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        ns = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"group sizes must be whole numbers, not {text!r}")
+    if not ns or any(not 2 <= n <= 20 for n in ns):
+        raise argparse.ArgumentTypeError(f"group sizes must be between 2 and 20, not {text!r}")
+    return ns
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="python -m bench", description=DESCRIPTION, epilog=EPILOG,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes, N=2,5, one run each, simple and tcp (under a minute)")
+    p.add_argument("--systems", type=_choices(suite.SYSTEMS, "system"), metavar="LIST",
+                   help="actor system bases: simple, tcp, udp (default: simple,tcp)")
+    p.add_argument("--n", type=_sizes, metavar="LIST",
+                   help="group sizes, 2-20 (default: 2,5,10; --quick: 2,5)")
+    p.add_argument("--workloads", type=_choices(suite.WORKLOADS, "workload"), metavar="LIST",
+                   help=f"which to run: {', '.join(suite.WORKLOADS)} (default: all)")
+    p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                   help="where results and logs go (default: bench/results/)")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> suite.Settings:
+    base = suite.QUICK if args.quick else suite.FULL
+    changes: dict[str, Any] = {"log_file": os.path.join(args.out, "bench.log")}
+    if args.systems:
+        changes["systems"] = args.systems
+    if args.n:
+        changes["ns"] = args.n
+    if args.workloads:
+        changes["workloads"] = args.workloads
+    return replace(base, **changes)
+
+
+def _logging() -> None:
+    """Our progress and warnings to stderr, on a logger of their own: each
+    simpleSystemBase that starts reconfigures the root logger (to stderr),
+    so only the group's warnings from in-process runs show up there too.
+    Actor processes log to OUT/bench.log."""
+    ours = logging.getLogger("bench")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("bench: %(message)s"))
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        os.makedirs(args.out, exist_ok=True)
+        if not os.access(args.out, os.W_OK):
+            raise UsageError(f"cannot write to {args.out}")
+    except UsageError as e:
+        print(f"bench: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"bench: error: cannot use {args.out}: {e.strerror}", file=sys.stderr)
+        return 2
+    settings = settings_from(args)
+    _logging()
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.monotonic()
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    outcomes: list[suite.Outcome] = []
+    interrupted = False
+    try:
+        suite.measure(settings, progress=log.info, outcomes=outcomes)
+    except KeyboardInterrupt:
+        interrupted = True
+        log.info("interrupted: every actor system started was stopped; saving what was measured")
+    seconds = time.monotonic() - started
+    rows = report.figures(outcomes)
+    print(report.table(rows))
+    meta = {"started": stamp, "seconds": round(seconds, 1), "interrupted": interrupted,
+            "argv": sys.argv[1:] if argv is None else argv, "python": platform.python_version(),
+            "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),
+            "settings": asdict(settings), "killed_after_shutdown": list(teardown.forced)}
+    base = os.path.join(args.out, f"bench-{stamp}")
+    report.save_json(base + ".json", meta, rows, outcomes)
+    print(f"\nsaved {base}.json")
+    why_not = report.plot(base + ".png", rows)
+    print(why_not or f"saved {base}.png")
+    if teardown.forced:
+        print(f"note: {len(teardown.forced)} actor system(s) still had processes a second "
+              "after their shutdown; they were killed (see bench/teardown.py)")
+    print(f"took {seconds:.1f} s")
+    if interrupted:
+        return 130
+    return 1 if any(len(o.ok) < len(o.runs) for o in outcomes) else 0
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
