@@ -52,6 +52,7 @@ def figures(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             }
             if ceiling is not None:
                 row["limit"] = _combine(ceiling, field, combine)
+                row["limit_errors"] = sorted({r["error"] for r in ceiling.runs if "error" in r})
                 row["ratio"] = (value / row["limit"]
                                 if value is not None and row["limit"] else None)
             rows.append(row)
@@ -81,7 +82,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = [head]
     for r in rows:
         lines.append((r["system"], str(r["n"]), r["workload"], r["figure"],
-                      _value(r), _num(r.get("limit"), r["unit"]),
+                      _shown(r["value"], r["errors"], r["unit"]),
+                      _shown(r.get("limit"), r.get("limit_errors", []), r["unit"]),
                       "" if r.get("ratio") is None else f"{r['ratio']:.2f}",
                       f"{r['ok']}/{r['runs']}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
@@ -89,21 +91,20 @@ def table(rows: list[dict[str, Any]]) -> str:
     out = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
                      for i, (c, w) in enumerate(zip(line, widths))).rstrip() for line in lines]
     out.insert(1, "-" * len(out[0]))
-    errors = sorted({e for r in rows for e in r["errors"]})
+    errors = sorted({e for r in rows for e in r["errors"] + r.get("limit_errors", [])})
     out.append("")
     out.append("value: median of the runs that finished (failover: median and max of its "
-               "trials); x limit: value / the bare-Thespian limit of the same pattern "
+               "trials).\nx limit: value / the bare-Thespian limit of the same pattern "
                "(throughput: share of the ceiling; latency: times the bare path).")
     for e in errors:
         out.append(f"failed run: {e}")
     return "\n".join(out)
 
 
-def _value(r: dict[str, Any]) -> str:
-    if r["value"] is None:
-        errors = r["errors"]
-        return "timeout" if errors and all(e.startswith("timeout") for e in errors) else "failed"
-    return _num(r["value"], r["unit"])
+def _shown(value: Optional[float], errors: list[str], unit: str) -> str:
+    if value is None and errors:
+        return "timeout" if all(e.startswith("timeout") for e in errors) else "failed"
+    return _num(value, unit)
 
 
 def _num(value: Optional[float], unit: str) -> str:

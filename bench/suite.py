@@ -8,7 +8,10 @@ group per trial and join one per run; they come after the runs.
 
 Every workload has a time limit. A run that exceeds it, or fails, is kept
 as an error ("timeout: ..."), the group it ran on is stopped and the next
-workload gets a fresh one: one stuck run never hangs the suite.
+workload gets a fresh one: one stuck run never hangs the suite. (On
+simpleSystemBase the actors run inside the script's own calls, so there the
+limit is only checked when they fall idle; every workload there ends by
+itself.)
 """
 from __future__ import annotations
 
