@@ -175,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(why_not or f"saved {base}.png")
     if teardown.forced:
         print(f"note: {len(teardown.forced)} actor system(s) still had processes a second "
-              "after their shutdown; they were killed (see bench/teardown.py)")
+              "after their shutdown; they were killed (see groupy_actors/reaper.py)")
     print(f"took {seconds:.1f} s")
     if interrupted:
         return 130

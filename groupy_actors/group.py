@@ -143,12 +143,13 @@ class Group:
     def stop(self) -> None:
         """Stop every member and (if we started it) the actor system; any
         member process still there afterwards is killed."""
+        pids = [m.pid for m in self.members.values() if m.pid]
         if self.owns_system:
-            self.system.shutdown()
-        else:
-            self._tell(self.supervisor, ActorExitRequest())
+            self.system.shutdown(pids)
+            return
+        self._tell(self.supervisor, ActorExitRequest())
         if self.system.processes:
-            _reap([m.pid for m in self.members.values() if m.pid])
+            _reap(pids)
 
     def __enter__(self) -> "Group":
         return self

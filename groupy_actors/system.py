@@ -14,9 +14,11 @@ import os
 import socket
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from thespian.actors import ActorSystem
+
+from . import reaper
 
 BASES = {"simple": "simpleSystemBase", "tcp": "multiprocTCPBase", "udp": "multiprocUDPBase",
          "queue": "multiprocQueueBase"}
@@ -81,14 +83,24 @@ class System:
     port: Optional[int]
     log_file: str
 
+    forced: int = 0     # process groups that outlived the shutdown and were killed
+
     @property
     def processes(self) -> bool:
         return self.kind in WITH_PROCESSES
 
-    def shutdown(self) -> None:
-        if self.asys is not None:
-            asys, self.asys = self.asys, None
+    def shutdown(self, pids: Iterable[int] = ()) -> None:
+        """Stop the system; then kill whatever of it (its admin's process
+        group, and those of `pids`) outlived that (see `reaper`)."""
+        if self.asys is None:
+            return
+        asys, self.asys = self.asys, None
+        groups = reaper.process_groups(self.port, self.kind == "udp", pids) \
+            if self.processes else set()
+        try:
             asys.shutdown()
+        finally:
+            self.forced += reaper.reap(groups)
 
 
 def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str] = None,
