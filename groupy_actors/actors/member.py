@@ -20,6 +20,7 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 
 from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
+from ..core.messages import source_of
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppBatch, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
                        Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
@@ -131,7 +132,7 @@ class MemberActor(Actor):
                         self.me, msg.details)
         elif self.core is None:
             log().warning("member not started yet: dropped %s", kind.__name__)
-        elif self.cut and _source_name(msg) in self.cut:
+        elif self.cut and _cut_off(source_of(msg), self.cut):
             pass                        # across an injected partition
         else:
             self.run(msg)
@@ -261,9 +262,6 @@ class MemberActor(Actor):
 
 
 
-def _source_name(msg: Any) -> Optional[str]:
-    for field_name in ("src", "sender", "joiner"):
-        value = getattr(msg, field_name, None)
-        if isinstance(value, Member):
-            return value.name
-    return None
+
+def _cut_off(src: Optional[Member], cut: frozenset[str]) -> bool:
+    return src is not None and src.name in cut

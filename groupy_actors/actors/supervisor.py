@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from thespian.actors import (ActorExitRequest, ActorTypeDispatcher, ChildActorExited,
                              DeadEnvelope)
 
 from ..core.events import Down
 from ..core.member import Member
+from ..core.messages import source_of
 from .messages import (AppInit, Contact, DeadLetter, Gone, MemberInit, Spawn, SpawnFailed,
                        Spawned, UnwatchRequest, WatchRequest)
 
@@ -117,7 +118,7 @@ class Supervisor(ActorTypeDispatcher):
             self.send(child.observer, Gone(name))
 
     def receiveMsg_DeadEnvelope(self, msg: DeadEnvelope, sender: Any) -> None:
-        src = _source(msg.deadMessage)
+        src = source_of(msg.deadMessage)
         if src is not None and isinstance(src.contact, Contact):
             self.send(src.contact.actor, DeadLetter(msg.deadAddress))
 
@@ -128,10 +129,3 @@ class Supervisor(ActorTypeDispatcher):
         log().warning("stopping this node's actor system, as asked")
         self.actorSystemShutdown()
 
-
-def _source(message: Any) -> Optional[Member]:
-    for field_name in ("src", "sender", "joiner"):
-        value = getattr(message, field_name, None)
-        if isinstance(value, Member):
-            return value
-    return None

@@ -17,12 +17,11 @@ from typing import Any, Optional
 
 from thespian.actors import ActorSystemConventionUpdate, ActorTypeDispatcher, WakeupMessage
 
-from ..actors.messages import (Contact, Gone, Observed, Quiet, Report, ReportNow, RoleChanged, Spawn,
-                               SpawnFailed, Spawned, Started)
+from ..actors.messages import (Contact, Gone, Observed, Quiet, Report, ReportNow, RoleChanged,
+                               Spawn, SpawnFailed, Spawned)
 from ..actors.supervisor import Supervisor
 from ..colour import ColourWorker, colours_agree
-from ..core import Config, Deliver, InstallView, Member, Rejoining, Stop
-from ..core.effects import Halt
+from ..core import Config, Deliver, Halt, InstallView, Member, Rejoining, Stop
 from .messages import (DirectoryInit, MemberRow, Place, Placed, StatusReply, StatusRequest,
                        StopAll, StopNode, Stopping)
 
@@ -177,8 +176,6 @@ class Directory(ActorTypeDispatcher):
                 m.role, m.view_id, m.view_size = "joining", None, 0
             elif kind is Halt:
                 m.role = "minority"
-            elif kind is Started:
-                pass
 
     def receiveMsg_Report(self, msg: Report, sender: Any) -> None:
         m = self.members.get(msg.member)

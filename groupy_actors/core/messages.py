@@ -257,5 +257,14 @@ class Assent:
     view_id: int
 
 
+def source_of(msg: Any) -> Optional[Member]:
+    """The member a protocol message speaks for, if it names one."""
+    for name in ("src", "sender", "joiner"):
+        value = getattr(msg, name, None)
+        if isinstance(value, Member):
+            return value
+    return None
+
+
 WIRE_MESSAGES = (Join, JoinRefused, Mcast, Broadcast, Nack, Ack, Inquiry,
                  Promise, Reject, StateRequest, State, Leave, Expelled, Propose, Assent)

@@ -213,7 +213,7 @@ class Simulation:
                 self.link_time[(src, dst)] = t
             self.at(t, self.arrive, dst, msg, src)
 
-    def arrive(self, dst: str, msg: Any, src: str = "") -> None:
+    def arrive(self, dst: str, msg: Any, src: str) -> None:
         node = self.nodes.get(dst)
         if node is None:
             return

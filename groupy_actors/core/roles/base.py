@@ -5,6 +5,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..events import AppLeave, AppMcast, Down, Tick
+from ..member import Member
 from ..messages import Expelled, Inquiry, Mcast, Promise, Propose, Reject, View  # noqa: F401
 
 if TYPE_CHECKING:
@@ -55,9 +56,7 @@ class Role:
             g.reject(p.src)
 
     def on_Reject(self, g: "Gms", r: Reject) -> None:
-        if g.config.quorum and g.view is not None and r.src not in g.view.members:
-            # A member we removed that tried to lead meanwhile: its epoch
-            # grew without a majority behind it. It must rejoin, not unseat us.
+        if removed(g, r.src):
             g.note(f"ignored a reject from {r.src}: not a member of view {g.view.view_id}")
             return
         if g.f.reliable and r.ballot > g.ballot:
@@ -79,6 +78,13 @@ class Role:
             g.note(f"ignored expulsion from {x.src} (epoch {x.epoch})", logging.WARNING)
 
 
+def removed(g: "Gms", who: Member) -> bool:
+    """Quorum mode: is `who` a member our group removed? Cut off, it may have
+    tried to lead meanwhile, its epoch growing with no majority behind it:
+    it must rejoin, not unseat the group's leader or lead its members."""
+    return g.config.quorum and g.view is not None and who not in g.view.members
+
+
 def promise(g: "Gms", q: Inquiry) -> None:
     """Answer a would-be leader: promise its ballot if it is the newest."""
     if not g.f.reliable:
@@ -86,11 +92,8 @@ def promise(g: "Gms", q: Inquiry) -> None:
     if q.ballot < g.ballot or q.epoch < g.epoch:
         g.reject(q.src)
         return
-    if g.config.quorum and g.view is not None and q.src not in g.view.members \
-            and g.role.name in ("slave", "leader"):
-        # A candidate our group already removed (it was cut off, and its
-        # epoch grew while it tried to lead): its history is behind ours and
-        # we may have trimmed what it lacks. It must rejoin, not lead us.
+    if removed(g, q.src) and g.role.name in ("slave", "leader"):
+        # Its history is behind ours, and we may have trimmed what it lacks.
         g.note(f"no promise to {q.src}: not a member of view {g.view.view_id}", logging.WARNING)
         return
     if q.ballot > g.ballot:

@@ -80,10 +80,13 @@ class Electing(Role):
 
     def maybe_finish(self, g: "Gms") -> None:
         if g.role is self and not self.waiting_for(g):
-            if self.quorate(g):
-                self.finish(g)
-            else:               # everyone we could ask answered or died
-                self.no_majority(g)
+            self.conclude(g)        # everyone we could ask answered or died
+
+    def conclude(self, g: "Gms") -> None:
+        if self.quorate(g):
+            self.finish(g)
+        else:
+            self.no_majority(g)
 
     def quorate(self, g: "Gms") -> bool:
         """Quorum mode: do the promises make a majority of the newest view?
@@ -92,13 +95,16 @@ class Electing(Role):
         if not g.config.quorum:
             return True
         from .quorum import quorate
-        return quorate(g, [m for m, p in self.promises.items() if p.joined])
+        return quorate(g, self.voters())
+
+    def voters(self) -> list[Member]:
+        return [m for m, p in self.promises.items() if p.joined]
 
     def no_majority(self, g: "Gms") -> None:
         from .quorum import halt
         latest = g.latest_view()
-        halt(g, f"in a minority: {1 + len(self.promises)} of the {len(latest.members)} "
-                f"members of view {latest.view_id} answered the takeover")
+        halt(g, f"in a minority: {1 + len(self.voters())} of the {len(latest.members)} "
+                f"members of view {latest.view_id} promised to the takeover")
 
     def on_Promise(self, g: "Gms", p: Promise) -> None:
         if p.epoch != g.epoch or p.src not in self.targets or p.src in self.promises:
@@ -120,10 +126,7 @@ class Electing(Role):
 
     def on_Tick(self, g: "Gms", _) -> None:
         if g.now - self.started >= g.t.takeover_timeout:
-            if self.quorate(g):
-                self.finish(g)
-            else:
-                self.no_majority(g)
+            self.conclude(g)
         elif g.now - self.asked >= g.t.nack_retry:
             self.ask(g, self.waiting_for(g))
 

@@ -71,4 +71,3 @@ class Joining(Role):
 
     def start_leaving(self, g: "Gms") -> None:
         g.stop("left before joining")
-

@@ -115,8 +115,7 @@ class Quorum:
         for m in g.view.members:
             # Not to members that stopped answering: a hung peer holds every
             # message sent to it, and too many stall the leader's sending.
-            if m not in p.assents and m not in g.dead and not (
-                    m in leader.heard and leader.quiet(g, m)):
+            if m not in p.assents and m not in g.dead and not leader.quiet(g, m):
                 g.send(m, msg)
         p.asked = g.now
 

@@ -34,11 +34,11 @@ class Slave(Role):
         g.send(g.leader, j)
 
     def on_Propose(self, g: "Gms", p: Propose) -> None:
-        if p.epoch < g.epoch:
-            g.reject(p.src)
-        elif p.epoch == g.epoch and p.src == g.leader:
+        if p.epoch == g.epoch and p.src == g.leader:
             g.heard_at = g.now
             g.send(p.src, Assent(g.me, g.epoch, p.view_id))
+        else:
+            super().on_Propose(g, p)
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         g.send(g.leader, lv)
