@@ -20,18 +20,13 @@ they agree (exit status 0 if so, 1 if not), and a check of the run's events.
 """
 
 EPILOG = """\
-other commands (each has --help):
-  check EVENTS   check an events file written with --events
-  sim            run the seeded simulator: many seeds, or one traced step by step
-  node           start this machine's actor system (one per machine)
-  join           place colour workers of a group on a node
-  status         every member of the convention's groups, and whether they agree
-  stop           stop every node cleanly
+each command has --help.
 
 examples:
   run_group.py --protocol gms2 --kill-leader-every 2      watch gms2 drift apart
   run_group.py --loss 0.1 --events run.jsonl && run_group.py check run.jsonl
   run_group.py sim --protocol gms4 --seeds 500 --loss 0.2 --crashes 3 --joins 2
+  run_group.py node --port 1900 --name A          a node (see README: several machines)
 """
 
 
