@@ -45,6 +45,7 @@ class _Member:
     role: str = "starting"
     view_id: Optional[int] = None
     view_size: int = 0
+    view_at: float = 0.0            # wall time the member installed its view
     delivered: int = 0
     status: dict[str, Any] = field(default_factory=dict)
     fate: Optional[str] = None
@@ -162,7 +163,7 @@ class Directory(ActorTypeDispatcher):
         if m is None:
             return
         m.heard = time.monotonic()
-        for _, what in msg.events:
+        for t, what in msg.events:
             kind = type(what)
             if kind is RoleChanged:
                 m.role = what.role
@@ -170,6 +171,7 @@ class Directory(ActorTypeDispatcher):
                 m.delivered += 1
             elif kind is InstallView:
                 m.view_id, m.view_size = what.view.view_id, len(what.view.members)
+                m.view_at = t
             elif kind is Stop:
                 m.fate, m.role = what.reason, "stopped"
             elif kind is Rejoining:
@@ -212,7 +214,7 @@ class Directory(ActorTypeDispatcher):
     def status(self, group: Optional[str]) -> StatusReply:
         now = time.monotonic()
         rows = tuple(MemberRow(
-            m.group, m.name, m.node, m.role, m.view_id, m.view_size,
+            m.group, m.name, m.node, m.role, m.view_id, m.view_size, m.view_at,
             tuple(m.status["colour"]) if m.status.get("colour") else None,
             m.status.get("digest"), m.delivered, m.fate, round(now - m.heard, 1))
             for m in self.members.values() if group is None or m.group == group)

@@ -49,6 +49,7 @@ class MemberRow:
     role: str
     view_id: Optional[int]
     view_size: int
+    view_at: float                 # wall time it installed that view
     colour: Optional[tuple[int, ...]]
     digest: Optional[str]
     delivered: int

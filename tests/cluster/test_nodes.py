@@ -50,13 +50,14 @@ def test_sigkill_of_the_leaders_whole_system_leads_to_a_new_view(machines):
         x.view_size == 5 and x.role in ("leader", "slave") for x in r.rows), 30)
     leader = next(r for r in reply.rows if r.role == "leader")
     assert leader.node == "B"
-    killed = time.monotonic()
+    killed = time.time()
     machines.kill("B")
     survivors = {r.name for r in reply.rows if r.node != "B"}
     reply = wait_status(c, lambda r: all(
         x.view_size == 3 and x.role in ("leader", "slave")
         for x in r.rows if x.name in survivors), 20)
-    print(f"new view {time.monotonic() - killed:.2f}s after the SIGKILL (status polling included)")
+    new_view = max(r.view_at for r in reply.rows if r.name in survivors) - killed
+    print(f"new view at every survivor {new_view * 1000:.0f} ms after the SIGKILL")
     assert len({r.view_id for r in reply.rows if r.name in survivors}) == 1
     reply = wait_status(c, lambda r: r.agree.get("g"), 20, settle=True)
     assert all(r.delivered > 0 for r in reply.rows if r.name in survivors)
