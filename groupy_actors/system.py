@@ -26,6 +26,21 @@ WITH_PROCESSES = {"tcp", "udp", "queue"}
 WITH_PORTS = {"tcp", "udp"}
 
 
+# Thespian caps an actor's submitted sends at 20 for all peers together, and
+# a send to a peer that does not read (SIGSTOPped, or a connection a network
+# cut left hanging) stays submitted for minutes: a few such peers stalled a
+# leader's sends to everyone (measured, issue 4). The TCP transport still
+# sends one message at a time per peer; the protocol bounds what it has
+# unanswered per member. Set before the admin forks, so every actor has it.
+PENDING_TRANSMITS = 1000
+
+
+def _widen_pending_transmits() -> None:
+    from thespian.system.transport import asyncTransportBase
+    wanted = int(os.environ.get("THESPIAN_MAX_PENDING_TRANSMITS", PENDING_TRANSMITS))
+    asyncTransportBase.MAX_PENDING_TRANSMITS = wanted
+
+
 class StartError(Exception):
     """An actor system could not be started (the message says why)."""
 
@@ -123,6 +138,7 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
         caps["Admin Port"] = port
     else:
         port = None
+    _widen_pending_transmits()
     try:
         if kind in WITH_PROCESSES:
             with _stdio_to(log_file):

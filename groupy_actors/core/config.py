@@ -68,7 +68,6 @@ class Timing:
     max_lag: int = 20000          # a member further behind is expelled
     ack_timeout: float = 10.0     # a member silent this long while behind is expelled
     resend_batch: int = 256       # entries per retransmission
-    quiet_probe: float = 0.5      # a member that stopped answering is sent at most this often
 
     @classmethod
     def network(cls, heartbeat: float = 0.1, suspect_after: float = 1.0) -> "Timing":
@@ -77,7 +76,7 @@ class Timing:
         `suspect_after` seconds after its last word (the flush after a
         leader's death waits as long again at most)."""
         return cls(heartbeat=heartbeat, suspect_after=suspect_after,
-                   takeover_timeout=suspect_after, quiet_probe=max(heartbeat, suspect_after / 4))
+                   takeover_timeout=suspect_after)
 
 
 @dataclass(frozen=True, slots=True)

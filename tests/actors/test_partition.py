@@ -14,14 +14,14 @@ NETWORK = Timing.network(heartbeat=0.1, suspect_after=1.0)
 
 @pytest.mark.parametrize("leader_side", [
     "minority",
-    pytest.param("majority", marks=pytest.mark.skip(
-        reason="known bug, open in issue 4: after healing, a rejoined worker sometimes "
-               "reports no colour state (ready False) in CI"))])
+    "majority"])
 def test_a_partition_leaves_the_majority_delivering_and_the_minority_halted(
         make_group, leader_side):
     g = make_group(system="tcp", quorum=True, timing=NETWORK, seed=3)
     workers = [g.join(f"w{i}", ColourWorker, args=(0.05,)) for i in range(5)]
-    g.run(1.0)
+    assert g.wait(lambda: all(w.info.in_view and len(w.info.members) == 5 for w in workers),
+                  20), [(w.name, w.info.role, w.info.members) for w in workers]
+    g.run(0.5)
     leader = g.leader().name
     others = [w.name for w in workers if w.name != leader]
     small = [leader, others[0]] if leader_side == "minority" else others[:2]

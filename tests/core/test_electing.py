@@ -99,12 +99,21 @@ def test_a_broadcast_from_the_old_regime_is_rejected():
     assert b.handle(Broadcast(A, 1, (), 4, 0), 1.1) == [Send(A, Reject(B, 2, 4, B))]
 
 
-def test_a_member_without_the_group_state_cannot_take_over():
+def test_a_member_without_the_group_state_joins_again_instead_of_taking_over():
     net = Net("gms4", "abc")
     b = net["b"]
     b.has_state = False
-    assert b.handle(Down(A), 1.0)[-1] == Stop(
-        "cannot take over: this member has not received the group state yet")
+    effects = b.handle(Down(A), 1.0)
+    assert b.role_name == "joining" and Send(C, Join(B, b.inc)) in effects
+    assert not any(isinstance(e, Stop) for e in effects)
+    c = net["c"]
+    c.handle(Down(A), 1.0)
+    c.handle(Join(B, b.inc), 1.1)           # its would-be leader asks to join:
+    assert c.role_name == "leader"          # c takes over (no one else to ask)
+    effects = c.handle(Join(B, b.inc), 1.2)
+    assert any(isinstance(e, Send) and e.to == B and isinstance(e.msg, Broadcast)
+               and any(isinstance(x, View) and B in x.members for x in e.msg.entries)
+               for e in effects), effects
 
 
 from groupy_actors.core import Member  # noqa: E402

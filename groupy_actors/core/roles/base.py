@@ -100,7 +100,9 @@ def promise(g: "Gms", q: Inquiry) -> None:
         from .slave import Slave
         g.ballot, g.epoch = q.ballot, q.epoch
         g.leader = q.src
-        g.heard_at = g.now
+        # It may wait up to takeover_timeout for others before its first
+        # view: suspecting it sooner deposes a candidate about to succeed.
+        g.heard_at = g.now + g.t.takeover_timeout
         g.heard_leader = True
         if not isinstance(g.role, Slave):
             g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 def start_takeover(g: "Gms") -> None:
     if not g.has_state:
-        g.stop("cannot take over: this member has not received the group state yet")
+        # It could not serve anyone the state: let the next member lead
+        # (they take a Join from their would-be leader as its failure).
+        g.rejoin("cannot take over before receiving the group state", None)
         return
     latest = g.latest_view()
     g.epoch = max(g.epoch, g.ballot[0]) + 1

@@ -31,6 +31,7 @@ class _Snapshot:
 
 class Leader(Role):
     name = "leader"
+    LAST_WORD = 3   # unanswered sends beyond `inflight` kept for views, state, expulsion
 
     def __init__(self, g: "Gms", acked: Optional[dict[Member, int]] = None) -> None:
         self.acked: dict[Member, int] = dict(acked or {})   # delivered, per member
@@ -42,6 +43,10 @@ class Leader(Role):
         # rest wait and leave together. Thespian queues every send without
         # bound, and a peer that falls behind would otherwise stall us all.
         self.next: dict[Member, int] = {}
+        # Everything sent to m since its last answer. Thespian keeps each such
+        # send pending until m reads it, and an actor's pending sends are
+        # capped for all destinations together (20): a hung member must not
+        # hold more than a few, or our sends to everyone stall behind it.
         self.unanswered: dict[Member, int] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.snapshots: dict[int, _Snapshot] = {}
@@ -64,19 +69,27 @@ class Leader(Role):
     def broadcast(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
         b = Broadcast(g.me, g.epoch, (e,), g.stream.received, self.stable)
         for m in to:
-            g.send(m, b)
-            self.sent[m] = g.now
+            self.tell(g, m, b, spare=self.LAST_WORD)
+
+    def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0) -> bool:
+        """Send `m` a message, unless `inflight + spare` are unanswered."""
+        if g.f.reliable and self.unanswered.get(m, 0) >= g.t.inflight + spare:
+            return False
+        g.send(m, msg)
+        self.unanswered[m] = self.unanswered.get(m, 0) + 1
+        self.sent[m] = g.now
+        return True
 
     def push(self, g: "Gms", m: Member) -> bool:
         """Send `m` what it has not been sent, if the clock allows."""
         first, top = self.next.get(m, g.stream.received + 1), g.stream.received
-        if first > top or self.unanswered.get(m, 0) >= g.t.inflight:
+        if first > top:
             return False
         last = min(top, first + g.t.resend_batch - 1)
-        g.send(m, Broadcast(g.me, g.epoch, tuple(g.stream.range(first, last)), top, self.stable))
+        entries = tuple(g.stream.range(first, last))
+        if not self.tell(g, m, Broadcast(g.me, g.epoch, entries, top, self.stable)):
+            return False
         self.next[m] = last + 1
-        self.unanswered[m] = self.unanswered.get(m, 0) + 1
-        self.sent[m] = g.now
         return True
 
     def answered(self, g: "Gms", m: Member) -> None:
@@ -126,7 +139,7 @@ class Leader(Role):
 
     def tell_expelled(self, g: "Gms", reasons: dict[Member, str]) -> None:
         for m, why in reasons.items():
-            g.send(m, Expelled(g.me, g.epoch, g.view.view_id, why))
+            self.tell(g, m, Expelled(g.me, g.epoch, g.view.view_id, why), spare=self.LAST_WORD)
 
     # -- multicasts ------------------------------------------------------------
 
@@ -202,8 +215,8 @@ class Leader(Role):
         admission = g.stream.get(first)
         if isinstance(admission, View) and admission.inc_of(who) == g.view.inc_of(who):
             entries = tuple(g.stream.range(first, first + g.t.resend_batch - 1))
-            g.send(who, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable))
-            self.sent[who] = g.now
+            self.tell(g, who, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable),
+                      spare=self.LAST_WORD)
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         if lv.src in g.view.members and lv.src != g.me:
@@ -263,6 +276,8 @@ class Leader(Role):
             return
         if a.delivered > self.acked[a.src]:
             self.acked[a.src] = min(a.delivered, g.stream.received)
+            # What it has (from a resend, say) need not go out to it again.
+            self.next[a.src] = max(self.next.get(a.src, 0), self.acked[a.src] + 1)
             self.progress[a.src] = g.now
             self.update_stable(g)
             self.release(g)
@@ -276,18 +291,22 @@ class Leader(Role):
     def on_Nack(self, g: "Gms", n: Nack) -> None:
         if self.not_ours(g, n.src) or n.epoch != g.epoch:
             return
-        self.answered(g, n.src)
+        self.heard[n.src] = g.now
+        self.unanswered[n.src] = 0
         entries = g.stream.range(n.first, min(n.last, n.first + g.t.resend_batch - 1))
         if entries:
             g.stats["resent"] += len(entries)
-            g.send(n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received, self.stable))
-            self.sent[n.src] = g.now
+            self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received,
+                                          self.stable), spare=self.LAST_WORD)
+            self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
         elif n.first <= g.stream.trimmed:
             self.remove(g, {n.src: "asked for entries the group no longer keeps"})
+            return
+        self.push(g, n.src)
 
     def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
         if not self.not_ours(g, r.src):
-            self.heard[r.src] = g.now
+            self.answered(g, r.src)
             self.snapshot_for(g, [r.src])
 
     def snapshot_for(self, g: "Gms", members: list[Member]) -> None:
@@ -307,6 +326,8 @@ class Leader(Role):
         unstable = tuple(g.stream.range(g.stream.trimmed + 1, snap.seq))
         for m in snap.to:
             if m in self.acked:
+                # Never held back: one per admission or request, and without
+                # it the member is of no use.
                 g.send(m, State(g.me, g.epoch, snap.seq, snap.view, s.data, snap.table,
                                 snap.after, unstable))
 
@@ -322,14 +343,11 @@ class Leader(Role):
                 self.heard[m] = g.now
         top = g.stream.received
         for m in g.others():
-            if g.now - self.sent.get(m, NEVER) >= self.probe_period(g, m):
-                # Its answers may be lost: send again - but to a member
-                # that stopped answering, one message per probe, not a
-                # window's worth (each stays pending in Thespian).
-                self.unanswered[m] = g.t.inflight - 1 if self.quiet(g, m) else 0
-                if not self.push(g, m):
-                    g.send(m, Broadcast(g.me, g.epoch, (), top, self.stable))
-                    self.sent[m] = g.now
+            # A heartbeat, to a member that has answered lately: a live one
+            # answers every heartbeat (its keep-alive Ack), lost answers
+            # included, so one that stopped is sent nothing more.
+            if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat and not self.push(g, m):
+                self.tell(g, m, Broadcast(g.me, g.epoch, (), top, self.stable), spare=1)
         out: dict[Member, str] = {}
         for m, acked in self.acked.items():
             if acked >= top:
@@ -345,22 +363,14 @@ class Leader(Role):
         if g.role is self:
             self.release(g)
 
-    def probe_period(self, g: "Gms", m: Member) -> float:
-        """How long to wait before sending `m` more without an answer. A
-        member that stopped answering (hung, or cut off) is probed rarely:
-        Thespian keeps each unanswered send pending, and an actor's pending
-        sends are capped for all destinations together, so a hung peer
-        would otherwise stall the leader's sends to everyone."""
-        return max(g.t.heartbeat, g.t.quiet_probe) if self.quiet(g, m) else g.t.heartbeat
-
     def quiet(self, g: "Gms", m: Member) -> bool:
         return g.now - self.heard.get(m, g.now) > 2 * g.t.heartbeat
 
     def on_Assent(self, g: "Gms", a: Assent) -> None:
-        if a.src in self.heard:
-            self.heard[a.src] = g.now
         if self.quorum is not None and a.epoch == g.epoch:
             self.quorum.assent(g, self, a)
+        if a.src in self.heard and g.role is self:
+            self.answered(g, a.src)     # it read all we sent before the proposal
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
         if b.epoch < g.epoch:

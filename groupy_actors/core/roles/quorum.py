@@ -116,7 +116,7 @@ class Quorum:
             # Not to members that stopped answering: a hung peer holds every
             # message sent to it, and too many stall the leader's sending.
             if m not in p.assents and m not in g.dead and not leader.quiet(g, m):
-                g.send(m, msg)
+                leader.tell(g, m, msg, spare=leader.LAST_WORD)
         p.asked = g.now
 
     def assent(self, g: "Gms", leader: "Leader", a: Assent) -> None:

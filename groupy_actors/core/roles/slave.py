@@ -28,6 +28,8 @@ class Slave(Role):
         if j.joiner == g.leader and g.f.reliable:
             # Whom we follow is asking to be let in: it no longer leads.
             g.note(f"{g.leader} is joining again: it no longer leads", logging.WARNING)
+            # That is word from it: it leads no views we might not know of.
+            g.heard_leader = True
             g.suspects.add(g.leader)
             leader_down(g)
             return
