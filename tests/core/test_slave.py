@@ -212,3 +212,15 @@ def test_an_expulsion_older_than_our_current_admission_is_ignored():
     b = Net("gms4", "abc")["b"]     # b is in view 3; an expulsion from view 2 is stale
     effects = b.handle(Expelled(A, 1, 2, "fell too far behind"), 1.0)
     assert b.role_name == "slave" and not [e for e in effects if isinstance(e, Rejoining)]
+
+
+def test_gms4_multicasts_lost_with_the_old_leader_go_to_the_new_one_with_its_view():
+    # No timer runs: the resend must come with the new leader's first view,
+    # not mcast_retry later (the failover benchmark's first fix).
+    net = Net("gms4", "abc")
+    net.run("c", AppMcast("x"))                 # on its way to a, which dies
+    net.crash("a")
+    net.settle()
+    assert net["b"].role_name == "leader"
+    delivered = [e.msg.payload for e in net.effects["c"] if isinstance(e, Deliver)]
+    assert "x" in delivered

@@ -110,7 +110,10 @@ class Slave(Role):
             return
         if new.leader == g.me:
             hand_over(g)            # the old leader left and named us
-        elif new.leader != g.leader:
+        elif new.leader != g.leader or (old is not None and old.leader != new.leader):
+            # A new leader (we may have switched to it before its view came):
+            # what we sent the old one may be lost, and waiting for the
+            # retry timer would add mcast_retry to every failover.
             g.leader = new.leader
             g.heard_at = g.now
             g.watch_only((new.leader,))
