@@ -92,6 +92,16 @@ def _sizes(text: str) -> tuple[int, ...]:
     return ns
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
+    return value
+
+
 def build_parser() -> Parser:
     p = Parser(prog="python -m bench", description=DESCRIPTION, epilog=EPILOG,
                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -103,6 +113,10 @@ def build_parser() -> Parser:
                    help="group sizes, 2-20 (default: 2,5,10; --quick: 2,5)")
     p.add_argument("--workloads", type=_choices(suite.WORKLOADS, "workload"), metavar="LIST",
                    help=f"which to run: {', '.join(suite.WORKLOADS)} (default: all)")
+    p.add_argument("--messages", type=_positive, metavar="M",
+                   help="messages per closed or window run (default: 20000; --quick: 300)")
+    p.add_argument("--runs", type=_positive, metavar="R",
+                   help="runs per figure, the median reported (default: 3; --quick: 1)")
     p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
                    help="where results and logs go (default: bench/results/)")
     return p
@@ -117,6 +131,10 @@ def settings_from(args: argparse.Namespace) -> suite.Settings:
         changes["ns"] = args.n
     if args.workloads:
         changes["workloads"] = args.workloads
+    if args.messages:
+        changes["messages"] = args.messages
+    if args.runs:
+        changes["runs"] = args.runs
     return replace(base, **changes)
 
 

@@ -123,7 +123,8 @@ def running_group(system: str, n: int, log_file: str,
                   prefix: str = "m") -> Iterator[tuple[Group, list[Handle]]]:
     """A fresh group of `n` benchmark members, stopped on the way out whatever
     happens. The first member leads; the last is the probe sender."""
-    group = Group.start(system=system, log_file=log_file)
+    # Not traced: each delivery would be a record for this script to read.
+    group = Group.start(system=system, log_file=log_file, trace=False)
     try:
         handles = [group.join(f"{prefix}{i}", app=BenchMember, timeout=JOIN_TIMEOUT)
                    for i in range(n)]

@@ -34,6 +34,7 @@ def log() -> logging.Logger:
 
 FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Halt, Stop)
 OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Halt, Stop)
+PER_MESSAGE = (Deliver, Accepted)       # left out when not tracing
 
 
 class _Delayed:
@@ -66,6 +67,7 @@ class MemberActor(Actor):
         self.faults = LinkFaults()
         self.rng = random.Random()
         self.own_process = False
+        self.trace = True
         self.crashed = False
         self.role = ""
         self.fifo_peers = False         # number peer links (gms1-3 assume FIFO)
@@ -76,6 +78,7 @@ class MemberActor(Actor):
         self.pending: list[tuple[float, Any]] = []
         self.for_app: list[Any] = []
         self.outgoing: list[tuple[Member, Any]] = []
+        self.events: list[Any] = []     # for the core, from one actor message
         self.cut: frozenset[str] = frozenset()     # injected partition
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
@@ -85,7 +88,11 @@ class MemberActor(Actor):
             return
         try:
             self.dispatch(msg, sender)
+            if self.events:
+                events, self.events = self.events, []
+                self.run_all(events)
         except Exception:               # never let Thespian retry a message
+            self.events = []
             log().exception("%s: failed on %s", self.me, type(msg).__name__)
         self.send_out()
 
@@ -110,7 +117,7 @@ class MemberActor(Actor):
             else:
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
-                self.run(Tick())
+                self.events.append(Tick())
                 self.ticks += 1
                 if self.ticks % STATS_EVERY == 0 and not self.crashed:
                     self.observe(Stats(self.core.snapshot_stats()))
@@ -135,13 +142,14 @@ class MemberActor(Actor):
         elif self.cut and _cut_off(source_of(msg), self.cut):
             pass                        # across an injected partition
         else:
-            self.run(msg)
+            self.events.append(msg)     # handled with the rest of this message
 
     def init(self, msg: MemberInit) -> None:
         if self.core is not None:
             return
         self.me, self.app, self.observer, self.faults = msg.me, msg.app, msg.observer, msg.faults
         self.own_process = msg.own_process
+        self.trace = msg.trace
         self.fifo_peers = not msg.config.features.reliable
         if msg.faults.seed is not None:
             self.rng.seed(f"{msg.faults.seed}:{msg.me.name}")
@@ -151,7 +159,10 @@ class MemberActor(Actor):
         self.run(Start(msg.me, msg.contact))
 
     def run(self, event: Any) -> None:
-        for effect in self.core.handle(event, time.monotonic()):
+        self.run_all((event,))
+
+    def run_all(self, events: Any) -> None:
+        for effect in self.core.handle_all(events, time.monotonic()):
             if self.crashed:
                 break                   # what came before the crash was done
             self.carry_out(effect)
@@ -174,7 +185,7 @@ class MemberActor(Actor):
         elif kind is Note:
             log().log(e.level, "%s: %s", self.me, e.text)
         else:
-            if kind in OBSERVED:
+            if kind in OBSERVED and (self.trace or kind not in PER_MESSAGE):
                 self.observe(e)
             if kind in FOR_THE_APP:
                 self.for_app.append(e)
@@ -184,13 +195,16 @@ class MemberActor(Actor):
 
     def send_out(self) -> None:
         """Send what handling one actor message produced: one message per
-        peer (a Bundle when there are several) and one to the application."""
+        peer (a Bundle when there are several), then one to the application
+        (so a leader that dies while delivering has sent what it delivers)."""
+        if self.outgoing:
+            self.send_to_peers()
         if self.for_app:
             batch, self.for_app = self.for_app, []
             self.send(self.app, self.numbering.wrap(
                 self.app, batch[0] if len(batch) == 1 else AppBatch(tuple(batch))))
-        if not self.outgoing:
-            return
+
+    def send_to_peers(self) -> None:
         out, self.outgoing = self.outgoing, []
         peers: dict[tuple[str, str], tuple[Member, list[Any]]] = {}
         for to, msg in out:

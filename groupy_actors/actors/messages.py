@@ -47,6 +47,7 @@ class Spawn:
     faults: LinkFaults = field(default_factory=LinkFaults)
     seed: Optional[int] = None
     own_process: bool = False       # each actor a process (multiproc bases)
+    trace: bool = True              # observe every delivery (else views, stops, counters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class MemberInit:
     observer: Any
     faults: LinkFaults
     own_process: bool
+    trace: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ class Supervisor(ActorTypeDispatcher):
         self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
                                observer, msg.seed))
         self.send(gms, MemberInit(me, msg.config, msg.contact, app, observer, msg.faults,
-                                  msg.own_process))
+                                  msg.own_process, msg.trace))
         self.send(sender, Spawned(msg.name, gms, app))
 
     def receiveMsg_WatchRequest(self, msg: WatchRequest, sender: Any) -> None:

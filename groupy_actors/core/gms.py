@@ -78,14 +78,25 @@ class Gms:
     # -- entry point ---------------------------------------------------------
 
     def handle(self, event: Any, now: float) -> list[Any]:
+        return self.handle_all((event,), now)
+
+    def handle_all(self, events: Iterable[Any], now: float) -> list[Any]:
+        """Several events that arrived together (one actor message), with
+        their effects in one list."""
         self.now = now
         self.out = []
-        if self.stopped is not None:
-            return self.out
+        for event in events:
+            if self.stopped is not None:
+                break
+            self.handle_one(event)
+        return self.out
+
+    def handle_one(self, event: Any) -> None:
+        now = self.now
         why = problem(event)
         if why is not None:
             self.note(f"dropped bad input: {why}", logging.WARNING)
-            return self.out
+            return
         if isinstance(event, Start):
             self.start(event)
         else:
@@ -102,7 +113,6 @@ class Gms:
             if isinstance(event, Tick) and self.stopped is None:
                 self.stats["kept_max"] = max(self.stats["kept_max"], len(self.stream))
                 self.out.append(StartTimer(self.t.tick))
-        return self.out
 
     @property
     def role_name(self) -> str:

@@ -19,6 +19,14 @@ def test_own_multicast_goes_to_every_member_then_to_us():
     assert effects == [Accepted("a:1.1:1"), Send(B, b), Send(C, b), Deliver(m, 3)]
 
 
+def test_multicasts_that_arrive_together_are_handled_in_one_step():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    effects = a.handle_all([Mcast(B, INC["b"], 1, "x"), Mcast(C, INC["c"], 1, "y")], 1.0)
+    to_b = [e.msg for e in effects if isinstance(e, Send) and e.to == B]
+    assert [(x.sender, x.payload) for b in to_b for x in b.entries] == [(B, "x"), (C, "y")]
+
+
 def test_a_members_multicast_is_sequenced_next():
     net = Net("gms3", "abc")
     effects = net["a"].handle(Mcast(B, INC["b"], 1, "x"), 1.0)
@@ -128,10 +136,23 @@ def test_a_nack_is_answered_with_the_missing_entries():
     assert effects == [Send(B, Broadcast(A, 1, (a.stream.get(4), a.stream.get(5)), 5, 1))]
 
 
+def test_a_nack_below_what_the_member_acknowledged_is_stale_and_ignored():
+    # Thespian may deliver a Nack after an Ack the member sent later.
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Ack(B, 1, 3), 1.0)
+    a.stream.trim(3)
+    effects = a.handle(Nack(B, 1, 1, 2), 1.1)
+    assert not [e for e in effects if isinstance(e, Send) and e.to == B
+                and isinstance(e.msg, (Broadcast, Expelled)) and getattr(e.msg, "entries", 1)]
+    assert B in a.view.members
+
+
 def test_a_nack_for_trimmed_entries_expels_the_member():
     net = Net("gms4", "abc")
     a = net["a"]
     a.stream.trim(3)
+    a.role.acked[B] = 0                     # a member it believes behind the trim
     effects = a.handle(Nack(B, 1, 1, 2), 1.0)
     assert Send(B, Expelled(A, 1, 4, "asked for entries the group no longer keeps")) in effects
     assert a.view.members == (A, C)

@@ -27,7 +27,6 @@ class Role:
 
     def on_view(self, g: "Gms", old: View | None, new: View) -> None:
         """A view was installed while in this role."""
-
     def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
         """Our own multicast, numbered: send it where it gets sequenced."""
 

@@ -131,6 +131,8 @@ class Leader(Role):
 
     def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
         """Expel members that did not ask to go (they are told why)."""
+        for m, why in reasons.items():
+            g.note(f"expelling {m}: {why}", logging.WARNING)
         if self.quorum is not None:
             self.quorum.expel(g, self, reasons)
             return
@@ -293,15 +295,19 @@ class Leader(Role):
             return
         self.heard[n.src] = g.now
         self.unanswered[n.src] = 0
-        entries = g.stream.range(n.first, min(n.last, n.first + g.t.resend_batch - 1))
-        if entries:
-            g.stats["resent"] += len(entries)
-            self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received,
-                                          self.stable), spare=self.LAST_WORD)
-            self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
-        elif n.first <= g.stream.trimmed:
-            self.remove(g, {n.src: "asked for entries the group no longer keeps"})
-            return
+        # Thespian may hand us a Nack after a later Ack (colliding sends are
+        # retried out of order): what it has acknowledged since, it has.
+        first = max(n.first, self.acked[n.src] + 1)
+        if first <= n.last:
+            entries = g.stream.range(first, min(n.last, first + g.t.resend_batch - 1))
+            if entries:
+                g.stats["resent"] += len(entries)
+                self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received,
+                                              self.stable), spare=self.LAST_WORD)
+                self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
+            elif first <= g.stream.trimmed:
+                self.remove(g, {n.src: "asked for entries the group no longer keeps"})
+                return
         self.push(g, n.src)
 
     def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
