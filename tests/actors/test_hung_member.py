@@ -12,7 +12,10 @@ from groupy_actors import Timing
 from groupy_actors.checker import check
 from groupy_actors.colour import ColourWorker, colours_agree
 
-NETWORK = Timing.network(heartbeat=0.1, suspect_after=1.0)
+# Generous: on a cold, loaded CI machine five processes on two cores can
+# miss a 1 s suspicion time (the leader then halted, unsure of a majority).
+# The expulsion time at 1 s is measured alone, not asserted here.
+NETWORK = Timing.network(heartbeat=0.1, suspect_after=2.0)
 
 
 def test_a_sigstopped_member_is_expelled_and_rejoins_after_sigcont(make_group):
