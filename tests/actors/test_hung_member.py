@@ -47,4 +47,4 @@ def test_a_sigstopped_member_is_expelled_and_rejoins_after_sigcont(make_group):
     g.quiet()
     assert g.wait_reports(lambda: colours_agree(w.status for w in workers), 20), \
         [(w.name, w.info.role, w.status) for w in workers]
-    assert check(g.records).ok, check(g.records).lines()
+    assert g.wait(lambda: check(g.records).ok, 15), check(g.records).lines()

@@ -43,5 +43,4 @@ def test_a_partition_leaves_the_majority_delivering_and_the_minority_halted(
     g.quiet()
     assert g.wait_reports(lambda: colours_agree(w.status for w in workers), 20), \
         [(w.name, w.info.role, w.status) for w in workers]
-    report = check(g.records)
-    assert report.ok, report.lines()
+    assert g.wait(lambda: check(g.records).ok, 15), check(g.records).lines()

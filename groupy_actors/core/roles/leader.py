@@ -369,9 +369,6 @@ class Leader(Role):
         if g.role is self:
             self.release(g)
 
-    def quiet(self, g: "Gms", m: Member) -> bool:
-        return g.now - self.heard.get(m, g.now) > 2 * g.t.heartbeat
-
     def on_Assent(self, g: "Gms", a: Assent) -> None:
         if self.quorum is not None and a.epoch == g.epoch:
             self.quorum.assent(g, self, a)

@@ -113,9 +113,9 @@ class Quorum:
         p = self.proposal
         msg = Propose(g.me, g.epoch, p.view_id, p.members)
         for m in g.view.members:
-            # Not to members that stopped answering: a hung peer holds every
-            # message sent to it, and too many stall the leader's sending.
-            if m not in p.assents and m not in g.dead and not leader.quiet(g, m):
+            # Within the leader's budget per member: a hung peer holds every
+            # message sent to it (a member slow under load still gets asked).
+            if m not in p.assents and m not in g.dead:
                 leader.tell(g, m, msg, spare=leader.LAST_WORD)
         p.asked = g.now
 
