@@ -43,6 +43,7 @@ class Leader(Role):
         # rest wait and leave together. Thespian queues every send without
         # bound, and a peer that falls behind would otherwise stall us all.
         self.next: dict[Member, int] = {}
+        self.expelling: set[Member] = set()
         # Everything sent to m since its last answer. Thespian keeps each such
         # send pending until m reads it, and an actor's pending sends are
         # capped for all destinations together (20): a hung member must not
@@ -132,7 +133,9 @@ class Leader(Role):
     def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
         """Expel members that did not ask to go (they are told why)."""
         for m, why in reasons.items():
-            g.note(f"expelling {m}: {why}", logging.WARNING)
+            if m not in self.expelling:     # (asked again each tick until a view commits)
+                g.note(f"expelling {m}: {why}", logging.WARNING)
+        self.expelling |= set(reasons)
         if self.quorum is not None:
             self.quorum.expel(g, self, reasons)
             return
@@ -257,6 +260,7 @@ class Leader(Role):
                           self.next, self.unanswered):
                 table.pop(m, None)
         g.watch_only(others)
+        self.expelling &= set(new.members)
         self.update_stable(g)
         added = [m for m in others if old is None or m not in old.members
                  or old.inc_of(m) != new.inc_of(m)]
