@@ -18,12 +18,11 @@ from groupy_actors.colour import ColourWorker, colours_agree
 NETWORK = Timing.network(heartbeat=0.1, suspect_after=2.0)
 
 
-@pytest.mark.skipif(os.environ.get("CI") == "true", reason=(
-    "known bug, open in issue 4: in CI (3 runs of 3) the leader's sends to everyone stall "
-    "for 10-15 s after a member is SIGSTOPped, although Thespian's pending cap is raised "
-    "and the leader sends the hung member at most inflight + 3 messages; the others then "
-    "never assent to its expulsion and it halts. Passes alone and in local runs of the "
-    "same test sequence (20 of 20)."))
+@pytest.mark.skip(reason=(
+    "known bug, open in issue 4: run through the `pytest` console script (as CI and the "
+    "README do) the leader stalls 10-15 s after a member is SIGSTOPped - py-spy shows it "
+    "busy in Thespian's TCPTransport._runWithExpiry, scanning its waiting transmits - and "
+    "halts; through `python -m pytest` it passes (20 of 20). Cause not found yet."))
 def test_a_sigstopped_member_is_expelled_and_rejoins_after_sigcont(make_group):
     g = make_group(system="tcp", quorum=True, timing=NETWORK, seed=5)
     workers = [g.join(f"w{i}", ColourWorker, args=(0.05,)) for i in range(5)]
