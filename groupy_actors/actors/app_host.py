@@ -18,7 +18,7 @@ from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppBatch, AppInit, AppRecord, Bundle, Quiet, Report, ReportNow
+from .messages import AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
 
 
 
@@ -70,7 +70,6 @@ class AppHost(Actor):
         self.last_seq = 0               # deliveries must come in stream order
         self.numbering = Numbering()
         self.reorder = Reorder()
-        self.for_gms: list[Any] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         batch = self.reorder.accept(sender, msg, time.monotonic()) if type(msg) is Seq else [msg]
@@ -79,15 +78,9 @@ class AppHost(Actor):
                 self.dispatch(one)
             except Exception:
                 log().exception("application of %s failed on %s", self.name, type(one).__name__)
-        if self.for_gms:
-            out, self.for_gms = self.for_gms, []
-            self.send(self.gms, self.numbering.wrap(
-                self.gms, out[0] if len(out) == 1 else Bundle(tuple(out))))
 
     def to_gms(self, msg: Any) -> None:
-        # Sent when this actor message is handled: what the application
-        # multicasts on one delivery batch goes to its member as one message.
-        self.for_gms.append(msg)
+        self.send(self.gms, self.numbering.wrap(self.gms, msg))
 
     def dispatch(self, msg: Any) -> None:
         kind = type(msg)

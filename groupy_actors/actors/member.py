@@ -78,7 +78,6 @@ class MemberActor(Actor):
         self.pending: list[tuple[float, Any]] = []
         self.for_app: list[Any] = []
         self.outgoing: list[tuple[Member, Any]] = []
-        self.events: list[Any] = []     # for the core, from one actor message
         self.cut: frozenset[str] = frozenset()     # injected partition
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
@@ -88,11 +87,7 @@ class MemberActor(Actor):
             return
         try:
             self.dispatch(msg, sender)
-            if self.events:
-                events, self.events = self.events, []
-                self.run_all(events)
         except Exception:               # never let Thespian retry a message
-            self.events = []
             log().exception("%s: failed on %s", self.me, type(msg).__name__)
         self.send_out()
 
@@ -117,7 +112,7 @@ class MemberActor(Actor):
             else:
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
-                self.events.append(Tick())
+                self.run(Tick())
                 self.ticks += 1
                 if self.ticks % STATS_EVERY == 0 and not self.crashed:
                     self.observe(Stats(self.core.snapshot_stats()))
@@ -142,7 +137,7 @@ class MemberActor(Actor):
         elif self.cut and _cut_off(source_of(msg), self.cut):
             pass                        # across an injected partition
         else:
-            self.events.append(msg)     # handled with the rest of this message
+            self.run(msg)
 
     def init(self, msg: MemberInit) -> None:
         if self.core is not None:
@@ -159,10 +154,7 @@ class MemberActor(Actor):
         self.run(Start(msg.me, msg.contact))
 
     def run(self, event: Any) -> None:
-        self.run_all((event,))
-
-    def run_all(self, events: Any) -> None:
-        for effect in self.core.handle_all(events, time.monotonic()):
+        for effect in self.core.handle(event, time.monotonic()):
             if self.crashed:
                 break                   # what came before the crash was done
             self.carry_out(effect)
@@ -195,16 +187,13 @@ class MemberActor(Actor):
 
     def send_out(self) -> None:
         """Send what handling one actor message produced: one message per
-        peer (a Bundle when there are several), then one to the application
-        (so a leader that dies while delivering has sent what it delivers)."""
-        if self.outgoing:
-            self.send_to_peers()
+        peer (a Bundle when there are several) and one to the application."""
         if self.for_app:
             batch, self.for_app = self.for_app, []
             self.send(self.app, self.numbering.wrap(
                 self.app, batch[0] if len(batch) == 1 else AppBatch(tuple(batch))))
-
-    def send_to_peers(self) -> None:
+        if not self.outgoing:
+            return
         out, self.outgoing = self.outgoing, []
         peers: dict[tuple[str, str], tuple[Member, list[Any]]] = {}
         for to, msg in out:
