@@ -18,7 +18,7 @@ from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
+from .messages import AppAck, AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
 
 
 
@@ -72,12 +72,16 @@ class AppHost(Actor):
         self.reorder = Reorder()
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
-        batch = self.reorder.accept(sender, msg, time.monotonic()) if type(msg) is Seq else [msg]
+        numbered = type(msg) is Seq
+        batch = self.reorder.accept(sender, msg, time.monotonic()) if numbered else [msg]
         for one in batch:
             try:
                 self.dispatch(one)
             except Exception:
                 log().exception("application of %s failed on %s", self.name, type(one).__name__)
+        if numbered and batch:
+            # The group actor sends its next batch on this (see app_link).
+            self.send(sender, AppAck(self.reorder.expected[str(sender)] - 1))
 
     def to_gms(self, msg: Any) -> None:
         self.send(self.gms, self.numbering.wrap(self.gms, msg))

@@ -21,8 +21,9 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from ..core.messages import source_of
+from .app_link import AppLink
 from .fifo import Numbering, Reorder, Seq
-from .messages import (AppBatch, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
+from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
                        Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
 
 
@@ -76,7 +77,7 @@ class MemberActor(Actor):
         self.observed = 0
         self.ticks = 0
         self.pending: list[tuple[float, Any]] = []
-        self.for_app: list[Any] = []
+        self.to_app = AppLink(self.numbering)
         self.outgoing: list[tuple[Member, Any]] = []
         self.cut: frozenset[str] = frozenset()     # injected partition
 
@@ -100,6 +101,8 @@ class MemberActor(Actor):
             for one in msg.msgs:
                 if type(one) is not Bundle:
                     self.dispatch(one, sender)
+        elif kind is AppAck:
+            self.to_app.ack(msg.n)
         elif kind is MemberInit:
             self.init(msg)
         elif kind is WakeupMessage:
@@ -108,6 +111,7 @@ class MemberActor(Actor):
             elif msg.payload == _FLUSH:
                 self.flush()
             elif msg.payload == _EXIT:
+                self.send_to_app(force=True)
                 self.send(self.myAddress, ActorExitRequest())
             else:
                 for released in self.reorder.expire(time.monotonic()):
@@ -180,18 +184,16 @@ class MemberActor(Actor):
             if kind in OBSERVED and (self.trace or kind not in PER_MESSAGE):
                 self.observe(e)
             if kind in FOR_THE_APP:
-                self.for_app.append(e)
+                self.to_app.add(e)
             if kind is Stop:
                 log().info("%s stops: %s", self.me, e.reason)
                 self.wakeupAfter(EXIT_AFTER, payload=_EXIT)
 
     def send_out(self) -> None:
         """Send what handling one actor message produced: one message per
-        peer (a Bundle when there are several) and one to the application."""
-        if self.for_app:
-            batch, self.for_app = self.for_app, []
-            self.send(self.app, self.numbering.wrap(
-                self.app, batch[0] if len(batch) == 1 else AppBatch(tuple(batch))))
+        peer (a Bundle when there are several) and, as its window allows,
+        one to the application."""
+        self.send_to_app()
         if not self.outgoing:
             return
         out, self.outgoing = self.outgoing, []
@@ -206,6 +208,11 @@ class MemberActor(Actor):
             if self.crashed:
                 return                  # a crash right after a send (injected)
             self.transmit(to, msgs[0] if len(msgs) == 1 else Bundle(tuple(msgs)))
+
+    def send_to_app(self, force: bool = False) -> None:
+        batch = self.to_app.take(self.app, time.monotonic(), force)
+        if batch is not None:
+            self.send(self.app, batch)
 
     def transmit(self, to: Member, msg: Any) -> None:
         if to.name in self.cut:

@@ -134,6 +134,14 @@ class AppBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class AppAck:
+    """Application actor -> group actor: batches up to `n` were handled
+    (the window in `app_link`)."""
+
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     pid: int
     contact: Optional[str]
