@@ -64,6 +64,9 @@ class Gms:
         self.ack_sent = 0
         self.ack_at = NEVER
         self.unacked_broadcasts = 0
+        # The highest `n` had from the leader we follow (its send window).
+        self.got = 0
+        self.got_from: Optional[tuple[Member, int]] = None
         self.snap_token = 0
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
@@ -199,6 +202,7 @@ class Gms:
         self.top_seen = b.top
         self.heard_at = self.now
         self.heard_leader = True
+        self.note_got(b.src, b.epoch, b.n)
         if self.f.reliable:
             self.has_state = False
             self.state_at = self.now
@@ -255,10 +259,19 @@ class Gms:
             self.log_epoch = b.epoch
         self.heard_at = self.now
         self.heard_leader = True
+        self.note_got(b.src, b.epoch, b.n)
         self.top_seen = max(self.top_seen, b.top)
         if b.entries:
             self.unacked_broadcasts += 1    # the leader's sending is clocked by our acks
         return True
+
+    def note_got(self, src: Member, epoch: int, n: int) -> None:
+        if self.got_from != (src, epoch):
+            self.got_from, self.got = (src, epoch), 0
+        self.got = max(self.got, n)
+
+    def got_from_leader(self) -> int:
+        return self.got if self.got_from == (self.leader, self.epoch) else 0
 
     def reject(self, to: Member) -> None:
         """Tell a stale leader or candidate whom we follow now."""
@@ -431,7 +444,7 @@ class Gms:
             self.unacked_broadcasts >= self.t.ack_broadcasts or (
             keepalive and (d != self.ack_sent or self.now - self.ack_at >= self.t.heartbeat))
         if due:
-            self.send(self.leader, Ack(self.me, self.epoch, d))
+            self.send(self.leader, Ack(self.me, self.epoch, d, self.got_from_leader()))
             self.ack_sent, self.ack_at = d, self.now
             self.unacked_broadcasts = 0
 

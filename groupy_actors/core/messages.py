@@ -11,7 +11,7 @@ takeover, so stale leaders are recognised).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from .member import Member
@@ -110,7 +110,8 @@ class Broadcast:
 
     `top` is the highest sequence number the leader has assigned, so a member
     notices a lost tail; `stable` is the highest number every member has
-    delivered, below which histories may be trimmed.
+    delivered, below which histories may be trimmed. `n` numbers what the
+    leader sent this member (gms4's send window; 0: not counted).
     """
 
     src: Member
@@ -118,6 +119,7 @@ class Broadcast:
     entries: tuple[Entry, ...]
     top: int
     stable: int
+    n: int = field(default=0, compare=False)     # flow control, not content
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +134,13 @@ class Nack:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """Member -> leader: everything up to `delivered` is delivered here."""
+    """Member -> leader: everything up to `delivered` is delivered here, and
+    `got` is the highest `n` it has had from this leader (its send window)."""
 
     src: Member
     epoch: int
     delivered: int
+    got: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,15 +250,17 @@ class Propose:
     epoch: int
     view_id: int
     members: tuple[Member, ...]
+    n: int = field(default=0, compare=False)     # as in Broadcast
 
 
 @dataclass(frozen=True, slots=True)
 class Assent:
-    """Member -> leader: yes to the proposal of view `view_id`."""
+    """Member -> leader: yes to the proposal of view `view_id` (`got` as in Ack)."""
 
     src: Member
     epoch: int
     view_id: int
+    got: int = field(default=0, compare=False)
 
 
 def source_of(msg: Any) -> Optional[Member]:

@@ -62,12 +62,42 @@ def test_a_gap_asked_for_again_and_again_is_asked_for_less_often():
 def test_the_leader_sends_a_member_at_most_inflight_broadcasts_between_answers():
     net = Net("gms4", "abc", inflight=2)
     a = net["a"]
-    a.handle(Ack(B, 1, 3), 0.9)             # both have everything so far
-    a.handle(Ack(C, 1, 3), 0.9)
+    had = net["b"].got_from_leader()        # what b has had from a (numbered)
+    assert had > 0
+    a.handle(Ack(B, 1, 3, had), 0.9)        # both have everything so far
+    a.handle(Ack(C, 1, 3, net["c"].got_from_leader()), 0.9)
     counts = [len([m for m in sends(a.handle(Mcast(A, (1, 1), i, i), 1.0), Broadcast)
                    if m.entries]) for i in range(1, 5)]
     assert counts == [2, 2, 0, 0]           # to b and c, twice; then both wait
-    out = a.handle(Ack(B, 1, 4), 1.1)       # b answers: it gets what waited, in one
+    # An answer that does not say our sends arrived opens nothing: they may
+    # still wait in our transport, and sending more would only pile on.
+    assert sends(a.handle(Ack(B, 1, 4, had), 1.05), Broadcast) == []
+    out = a.handle(Ack(B, 1, 4, had + 1), 1.1)  # b has had the first: what waited goes, in one
     [batch] = sends(out, Broadcast)
     assert [e.seq for e in batch.entries] == [6, 7]
+    assert batch.n == had + 3               # numbered, for b's next answer
     assert Send(C, batch) not in out
+
+
+def test_a_window_whose_sends_were_all_lost_opens_again_by_a_probe():
+    net = Net("gms4", "abc", inflight=2, heartbeat=0.1, suspect_after=1.6)
+    a = net["a"]
+    had = net["b"].got_from_leader()
+    a.handle(Ack(B, 1, 3, had), 1.0)
+    a.handle(Ack(C, 1, 3, net["c"].got_from_leader()), 1.0)
+    lost = [m for i in (1, 2) for m in sends(a.handle(Mcast(A, (1, 1), i, i), 1.0), Broadcast)
+            if m.entries]
+    assert len(lost) == 4                   # two each to b and c; say all are lost
+    # b keeps answering (its tick's keep-alive) but has had nothing new.
+    quiet = [sends(a.handle(Ack(B, 1, 3, had), t), Broadcast) for t in (1.05, 1.1, 1.15)]
+    to_b = [m for out in quiet for m in out]
+    assert to_b == []
+    # After a suspicion time / PROBES without sending, a heartbeat goes
+    # anyway; b's answer to it shows the window free.
+    a.handle(Ack(C, 1, 5, net["c"].got_from_leader() + 2), 1.25)
+    probe = [m for m in sends(a.handle(Tick(), 1.25), Broadcast) if m.n > had + 2]
+    assert len(probe) == 1 and probe[0].n == had + 3
+    assert probe[0].top == 5                # b learns it misses 4 and 5
+    a.handle(Ack(B, 1, 3, probe[0].n), 1.3)
+    [refill] = [m for m in sends(a.handle(Nack(B, 1, 4, 5), 1.3), Broadcast) if m.entries]
+    assert [e.seq for e in refill.entries] == [4, 5]    # what was lost, sent again in one

@@ -3,14 +3,14 @@ serves resends and state transfers, and (gms4) tracks who has what."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..effects import TakeSnapshot
 from ..events import Down, SnapshotReady
 from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
-                        Leave, Mcast, Msg, Nack, State, StateRequest, View)
+                        Leave, Mcast, Msg, Nack, Propose, State, StateRequest, View)
 from .base import Role
 from .quorum import Quorum
 
@@ -32,6 +32,7 @@ class _Snapshot:
 class Leader(Role):
     name = "leader"
     LAST_WORD = 3   # unanswered sends beyond `inflight` kept for views, state, expulsion
+    PROBES = 8      # sends per suspicion time to a member whose window stays full
 
     def __init__(self, g: "Gms", acked: Optional[dict[Member, int]] = None) -> None:
         self.acked: dict[Member, int] = dict(acked or {})   # delivered, per member
@@ -44,10 +45,17 @@ class Leader(Role):
         # bound, and a peer that falls behind would otherwise stall us all.
         self.next: dict[Member, int] = {}
         self.expelling: set[Member] = set()
-        # Everything sent to m since its last answer. Thespian keeps each such
-        # send pending until m reads it, and an actor's pending sends are
-        # capped for all destinations together (20): a hung member must not
-        # hold more than a few, or our sends to everyone stall behind it.
+        # What m has not yet had of what we sent it. Thespian's TCP transport
+        # sends one message at a time to each peer, each after the peer's
+        # receipt of the one before: what we send faster waits in our
+        # process, and a hung member holds all of it. So each send is
+        # numbered (`n`), m's Ack says the highest number it has had
+        # (`got`), and at most `inflight` (plus a few for views and state)
+        # are outstanding; the entries meanwhile wait and leave together.
+        # (Counting from the last Ack instead let the backlog grow without
+        # bound under load: measured, 60 sends queued per member.)
+        self.serial: dict[Member, int] = {}
+        self.got: dict[Member, int] = {}
         self.unanswered: dict[Member, int] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.snapshots: dict[int, _Snapshot] = {}
@@ -73,11 +81,20 @@ class Leader(Role):
             self.tell(g, m, b, spare=self.LAST_WORD)
 
     def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0) -> bool:
-        """Send `m` a message, unless `inflight + spare` are unanswered."""
-        if g.f.reliable and self.unanswered.get(m, 0) >= g.t.inflight + spare:
-            return False
+        """Send `m` a message, unless `inflight + spare` are unanswered.
+        What is not a push still goes, once in a while: should our last
+        sends all be lost, only a later one can show m's window is free."""
+        if g.f.reliable:
+            if self.unanswered.get(m, 0) >= g.t.inflight + spare and (
+                    not spare or g.now - self.sent.get(m, NEVER) < g.t.suspect_after / self.PROBES):
+                return False
+            n = self.serial[m] = self.serial.get(m, 0) + 1
+            if type(msg) is Broadcast:
+                msg = replace(msg, n=n)
+            elif type(msg) is Propose:
+                msg = replace(msg, n=n)
+            self.unanswered[m] = self.unanswered.get(m, 0) + 1
         g.send(m, msg)
-        self.unanswered[m] = self.unanswered.get(m, 0) + 1
         self.sent[m] = g.now
         return True
 
@@ -93,9 +110,12 @@ class Leader(Role):
         self.next[m] = last + 1
         return True
 
-    def answered(self, g: "Gms", m: Member) -> None:
+    def answered(self, g: "Gms", m: Member, got: Optional[int] = None) -> None:
+        """`m` spoke; with `got`, it has had our sends up to that number."""
         self.heard[m] = g.now
-        self.unanswered[m] = 0
+        if got is not None:
+            got = self.got[m] = max(got, self.got.get(m, 0))
+            self.unanswered[m] = max(0, self.serial.get(m, 0) - got)
         self.push(g, m)
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
@@ -255,9 +275,10 @@ class Leader(Role):
                 self.next[m] = max(self.next.get(m, new.seq), new.seq)
                 self.progress[m] = self.heard[m] = g.now
                 self.held.pop(m, None)          # multicasts of the old life
+                self.unanswered[m] = 0          # (it counts our sends afresh)
         for m in [m for m in self.acked if m not in new.members]:
             for table in (self.acked, self.progress, self.heard, self.sent, self.held,
-                          self.next, self.unanswered):
+                          self.next, self.unanswered, self.serial, self.got):
                 table.pop(m, None)
         g.watch_only(others)
         self.expelling &= set(new.members)
@@ -287,7 +308,7 @@ class Leader(Role):
             self.progress[a.src] = g.now
             self.update_stable(g)
             self.release(g)
-        self.answered(g, a.src)
+        self.answered(g, a.src, a.got)
 
     def update_stable(self, g: "Gms") -> None:
         if g.f.reliable:                # without acks nothing is known stable
@@ -298,7 +319,6 @@ class Leader(Role):
         if self.not_ours(g, n.src) or n.epoch != g.epoch:
             return
         self.heard[n.src] = g.now
-        self.unanswered[n.src] = 0
         # Thespian may hand us a Nack after a later Ack (colliding sends are
         # retried out of order): what it has acknowledged since, it has.
         first = max(n.first, self.acked[n.src] + 1)
@@ -377,7 +397,7 @@ class Leader(Role):
         if self.quorum is not None and a.epoch == g.epoch:
             self.quorum.assent(g, self, a)
         if a.src in self.heard and g.role is self:
-            self.answered(g, a.src)     # it read all we sent before the proposal
+            self.answered(g, a.src, a.got)
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
         if b.epoch < g.epoch:

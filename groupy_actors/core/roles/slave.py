@@ -38,7 +38,8 @@ class Slave(Role):
     def on_Propose(self, g: "Gms", p: Propose) -> None:
         if p.epoch == g.epoch and p.src == g.leader:
             g.heard_at = g.now
-            g.send(p.src, Assent(g.me, g.epoch, p.view_id))
+            g.note_got(p.src, p.epoch, p.n)
+            g.send(p.src, Assent(g.me, g.epoch, p.view_id, g.got_from_leader()))
         else:
             super().on_Propose(g, p)
 
