@@ -12,7 +12,12 @@ property becomes a statement about each member's list of items:
 
 Only members that stayed (not crashed, not stopped, not rejoined since) are
 held to agreement and order: that is what the protocol promises. A member
-put out of the group and joining again counts as a new life ("w3#2").
+put out of the group and joining again counts as a new life ("w3#2"). One
+that ends the run halted (quorum mode: in a minority, not back yet) is
+judged as one that rejoined would be: its last deliveries before the halt
+may be ones the majority never saw (delivery is not uniform; see
+docs/protocol.md). Should it go on with its history instead (a takeover by
+halted members), it is judged whole.
 """
 from __future__ import annotations
 
@@ -105,6 +110,8 @@ def lives_of(records: Iterable[dict[str, Any]]) -> list[Life]:
     for r in records:
         member, kind, t = str(r["member"]), r["kind"], float(r.get("t", 0.0))
         life = current.get(member) or new_life(member, t)
+        if life.fate == "halted" and kind in ("deliver", "view"):
+            life.fate = "stayed"        # it went on with its history: judged whole
         if kind == "deliver":
             life.items.append(r["item"])
         elif kind == "view":
@@ -120,6 +127,8 @@ def lives_of(records: Iterable[dict[str, Any]]) -> list[Life]:
             new_life(member, t)
         elif kind == "crash":
             life.fate = "crashed"
+        elif kind == "halt" and life.fate == "stayed":
+            life.fate = "halted"
         elif kind == "stopped" and life.fate == "stayed":
             life.fate = "stopped: " + str(r.get("reason", ""))
     return every

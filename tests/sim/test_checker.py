@@ -65,6 +65,22 @@ def test_a_crashed_member_is_not_held_to_agreement():
     assert check(records).ok
 
 
+def test_a_member_that_ends_halted_is_judged_as_if_it_had_rejoined():
+    # Its last view never reached the others before it was cut off; had it
+    # rejoined, its life would have ended there too.
+    cut_off = group(view("a", 2, ["a", "b", "c"]), rec("a", "halt", reason="in a minority"),
+                    view("b", 2, ["b"]))
+    assert check(cut_off).ok
+    rejoined = cut_off + [rec("a", "rejoin", reason="the group went on")]
+    assert check(rejoined).ok
+
+
+def test_a_member_that_goes_on_after_a_halt_is_judged_whole():
+    resumed = group(view("a", 2, ["a", "b", "c"]), rec("a", "halt", reason="in a minority"),
+                    view("b", 2, ["b"]), dl("a", "a:1.1:2"))
+    assert "view agreement" in check(resumed).broken()
+
+
 def test_a_joiner_continues_right_after_its_state():
     records = group(dl("a", "a:1.1:2"), dl("b", "a:1.1:2"), dl("a", "a:1.1:3"), dl("b", "a:1.1:3"),
                     rec("c", "state", after="m:a:1.1:2", source="a"),
