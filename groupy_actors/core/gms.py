@@ -67,6 +67,14 @@ class Gms:
         # The highest `n` had from the leader we follow (its send window).
         self.got = 0
         self.got_from: Optional[tuple[Member, int]] = None
+        # Quorum mode delivers uniformly: an entry is delivered, here or at
+        # the leader, only once a majority of the view holds it (`commit`,
+        # learned from the leader), so whatever any member delivered
+        # survives a takeover: the majority that promises to the next
+        # leader includes one of its holders. (Delivering on arrival let a
+        # leader cut off right after deliver what the next leader replaced.)
+        self.commit = 0
+        self.held_sent = 0
         self.snap_token = 0
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
@@ -180,6 +188,7 @@ class Gms:
         self.ballot = (1, 1, self.me.name)
         self.leader = self.me
         self.stream.reset(0)
+        self.commit = 0
         self.become(Leader(self))
         self.role.append(self, View(1, 1, (self.me,), ((1, 1),)), ())
 
@@ -199,6 +208,13 @@ class Gms:
         self.leader = view.leader
         self.base = view.seq - 1
         self.stream.reset(self.base)
+        self.commit = max(self.base, b.commit)
+        # Our view from here on; the application hears of it when it is
+        # delivered (in quorum mode, once a majority holds it).
+        self.view = view
+        if view.inc_of(self.me) != self.inc:
+            self.inc = view.inc_of(self.me)
+            self.n = self.own_seen = 0
         self.top_seen = b.top
         self.heard_at = self.now
         self.heard_leader = True
@@ -233,6 +249,7 @@ class Gms:
         self.view = None
         self.leader = None
         self.stream.reset(0)
+        self.commit = 0
         self.table.clear()
         self.held.clear()
         self.has_state = False
@@ -260,6 +277,7 @@ class Gms:
         self.heard_at = self.now
         self.heard_leader = True
         self.note_got(b.src, b.epoch, b.n)
+        self.commit = max(self.commit, b.commit)
         self.top_seen = max(self.top_seen, b.top)
         if b.entries:
             self.unacked_broadcasts += 1    # the leader's sending is clocked by our acks
@@ -303,7 +321,10 @@ class Gms:
                 "outbox": len(self.outbox)}
 
     def deliver_ready(self) -> None:
-        for e in self.stream.deliverable(self.stream.received):
+        upto = self.stream.received
+        if self.config.quorum:
+            upto = min(upto, self.commit)
+        for e in self.stream.deliverable(upto):
             self.process(e)
             if self.stopped is not None or self.view is None:
                 return      # stopped, or reset to join again
@@ -315,11 +336,13 @@ class Gms:
             return
         self.table[e.sender] = (e.inc, e.n)
         self.last_item = e.key
+        # To the application first: what flushing our backlog sequences may
+        # be delivered at once (a leader's own), and must come after this.
+        self.app(Deliver(e, self.view.view_id))
         if e.sender == self.me and e.inc == self.inc:
             self.own_seen = max(self.own_seen, e.n)
             if self.outbox.pop(e.n, None):
                 self.flush_backlog()
-        self.app(Deliver(e, self.view.view_id))
 
     def install(self, v: View) -> None:
         old = self.view
@@ -440,12 +463,15 @@ class Gms:
 
     def ack(self, keepalive: bool = False) -> None:
         d = self.stream.delivered
+        # What arrived counts towards `commit` only once it is this epoch's.
+        held = self.stream.received if self.log_epoch == self.epoch else d
         due = d - self.ack_sent >= self.t.ack_every or \
             self.unacked_broadcasts >= self.t.ack_broadcasts or (
+            self.config.quorum and held > self.held_sent) or (
             keepalive and (d != self.ack_sent or self.now - self.ack_at >= self.t.heartbeat))
         if due:
-            self.send(self.leader, Ack(self.me, self.epoch, d, self.got_from_leader()))
-            self.ack_sent, self.ack_at = d, self.now
+            self.send(self.leader, Ack(self.me, self.epoch, d, self.got_from_leader(), held))
+            self.ack_sent, self.ack_at, self.held_sent = d, self.now, held
             self.unacked_broadcasts = 0
 
     def ask_state(self) -> None:
@@ -465,6 +491,7 @@ class Gms:
         self.has_state = True
         if s.seq > self.stream.delivered:
             self.stream.cover(s.entries, s.seq)
+            self.commit = max(self.commit, s.seq)
             self.view = s.view
             self.table = {m: (inc, n) for m, inc, n in s.table}
             self.last_item = s.after

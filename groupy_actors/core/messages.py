@@ -111,7 +111,8 @@ class Broadcast:
     `top` is the highest sequence number the leader has assigned, so a member
     notices a lost tail; `stable` is the highest number every member has
     delivered, below which histories may be trimmed. `n` numbers what the
-    leader sent this member (gms4's send window; 0: not counted).
+    leader sent this member (gms4's send window; 0: not counted). In quorum
+    mode `commit` is the highest number a majority holds: deliverable.
     """
 
     src: Member
@@ -120,6 +121,7 @@ class Broadcast:
     top: int
     stable: int
     n: int = field(default=0, compare=False)     # flow control, not content
+    commit: int = field(default=0, compare=False)  # quorum mode: see Gms.commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +137,14 @@ class Nack:
 @dataclass(frozen=True, slots=True)
 class Ack:
     """Member -> leader: everything up to `delivered` is delivered here, and
-    `got` is the highest `n` it has had from this leader (its send window)."""
+    `got` is the highest `n` it has had from this leader (its send window),
+    `held` how far its stream of this epoch has arrived (quorum mode)."""
 
     src: Member
     epoch: int
     delivered: int
     got: int = field(default=0, compare=False)
+    held: int = field(default=0, compare=False)    # quorum mode: arrived, this epoch
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Quorum mode: majority views, halting in a minority, and how it ends."""
-from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Down, Halt, Inquiry,
-                                Join, Promise, Propose, Reject, Send, Tick, View)
+from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Deliver, Down, Halt,
+                                Inquiry, Join, Promise, Propose, Reject, Send, Tick, View)
 from groupy_actors.core.roles.halted import Halted
 from groupy_actors.core.roles.leader import Leader
 
@@ -31,14 +31,40 @@ def test_a_view_change_is_proposed_not_installed():
     assert all(s.msg == Propose(A, 1, 5, (A, B, C)) for s in sent)
 
 
+def hold(core, *members, t=0.2):
+    """Those members say everything the leader sent so far has arrived."""
+    for m in members:
+        core.handle(Ack(m, core.epoch, core.stream.delivered, core.role.serial.get(m, 0),
+                        core.stream.received), t)
+
+
 def test_the_view_commits_once_a_majority_of_the_old_view_assents():
     net = Net("gms4", "abcd", quorum=True)
     a = net["a"]
     a.handle(Down(D), 0.1)
     a.handle(Assent(B, 1, 5), 0.1)      # a + b: 2 of 4, not a majority
+    assert a.latest_view().view_id == 4
+    a.handle(Assent(C, 1, 5), 0.1)      # 3 of 4: the view enters the stream
+    assert a.latest_view().view_id == 5 and a.latest_view().members == (A, B, C)
+    # It is delivered once a majority holds it (delivery is uniform).
+    hold(a, B)
     assert a.view.view_id == 4
-    a.handle(Assent(C, 1, 5), 0.1)      # 3 of 4
+    hold(a, C)
     assert a.view.view_id == 5 and a.view.members == (A, B, C)
+
+
+def test_the_leader_delivers_only_what_a_majority_holds():
+    net = Net("gms4", "abcde", quorum=True)
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)
+    assert not [e for e in a.out if isinstance(e, Deliver)]
+    hold(a, B, t=1.1)
+    assert not [e for e in a.out if isinstance(e, Deliver)]
+    effects = a.handle(Ack(C, 1, a.stream.delivered, a.role.serial[C], a.stream.received), 1.2)
+    assert [e.msg.payload for e in effects if isinstance(e, Deliver)] == ["x"]   # a, b, c: 3 of 5
+    # The members that hold it learn it may be delivered.
+    told = [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Broadcast)]
+    assert {e.to for e in told} >= {B, C} and all(e.msg.commit == a.commit for e in told)
 
 
 def test_one_member_changes_per_view():
@@ -48,6 +74,7 @@ def test_one_member_changes_per_view():
     a.handle(Down(E), 0.1)
     a.handle(Assent(B, 1, 6), 0.1)
     a.handle(Assent(C, 1, 6), 0.1)
+    hold(a, B, C)
     assert a.view.members == (A, B, C, E)   # d out first, alone
     assert proposals(a.out)[0].msg == Propose(A, 1, 7, (A, B, C))
 
@@ -88,7 +115,9 @@ def test_a_candidate_with_a_majority_leads():
     b.handle(Down(A), 1.0)
     for m in (C, D, E):
         b.handle(Promise(m, 2, 1, 5, 5, (), True), 1.1)
-    assert b.role_name == "leader" and b.view.members == (B, C, D, E)
+    assert b.role_name == "leader" and b.latest_view().members == (B, C, D, E)
+    hold(b, C, D, t=1.2)
+    assert b.view.members == (B, C, D, E)
 
 
 def test_a_newcomer_without_its_view_does_not_count_for_the_majority():

@@ -162,7 +162,7 @@ class Electing(Role):
     on_Join = on_Mcast = on_Leave = on_StateRequest = _later
 
     def finish(self, g: "Gms") -> None:
-        from .leader import Leader
+        from .leader import Leader, note_sequenced
         adopt(g, [p for p in self.promises.values() if p.joined])
         g.log_epoch = g.epoch
         if not self.quorate(g):         # the histories named a newer, larger view
@@ -176,6 +176,8 @@ class Electing(Role):
         joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead}
         members = [g.me] + [m for m in latest.members if m != g.me and m in joined]
         silent = [m for m in self.waiting_for(g)]
+        # What any of them delivered, a majority held (quorum mode).
+        g.commit = max([g.commit, g.stream.delivered] + [p.delivered for p in joined.values()])
         leader = Leader(g, acked={m: joined[m].delivered for m in members[1:]})
         g.become(leader)
         view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
@@ -188,6 +190,10 @@ class Electing(Role):
         for m in silent:
             g.send(m, Expelled(g.me, g.epoch, view.view_id, "did not answer the new leader in time"))
         g.note(f"leading view {view.view_id} of {len(members)} (epoch {g.epoch})")
+        if leader.quorum is not None:
+            note_sequenced(leader.order, view)
+            leader.view_seq = view.seq
+            leader.advance_commit(g)
         g.deliver_ready()
         for msg in self.queue:
             if g.role is leader:

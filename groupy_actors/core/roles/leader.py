@@ -12,7 +12,7 @@ from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
                         Leave, Mcast, Msg, Nack, Propose, State, StateRequest, View)
 from .base import Role
-from .quorum import Quorum
+from .quorum import Quorum, majority
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -56,6 +56,14 @@ class Leader(Role):
         # bound under load: measured, 60 sends queued per member.)
         self.serial: dict[Member, int] = {}
         self.got: dict[Member, int] = {}
+        # Quorum mode: what arrived at each member (its Acks' `held`), from
+        # which `commit`; and, since delivery lags sequencing there, the
+        # table of what we have sequenced (for duplicates and order) and
+        # where our last view went in.
+        self.holds: dict[Member, int] = {}
+        self.commit_sent: dict[Member, int] = {}
+        self.order: dict[Member, tuple[Inc, int]] = sequenced_table(g)
+        self.view_seq = 0
         self.unanswered: dict[Member, int] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.snapshots: dict[int, _Snapshot] = {}
@@ -73,6 +81,9 @@ class Leader(Role):
                 self.push(g, m)
         else:
             self.broadcast(g, e, to)
+        if self.quorum is not None:
+            note_sequenced(self.order, e)
+            self.advance_commit(g)
         g.deliver_ready()
 
     def broadcast(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
@@ -90,7 +101,8 @@ class Leader(Role):
                 return False
             n = self.serial[m] = self.serial.get(m, 0) + 1
             if type(msg) is Broadcast:
-                msg = replace(msg, n=n)
+                msg = replace(msg, n=n, commit=g.commit)
+                self.commit_sent[m] = g.commit
             elif type(msg) is Propose:
                 msg = replace(msg, n=n)
             self.unanswered[m] = self.unanswered.get(m, 0) + 1
@@ -114,9 +126,17 @@ class Leader(Role):
         """`m` spoke; with `got`, it has had our sends up to that number."""
         self.heard[m] = g.now
         if got is not None:
-            got = self.got[m] = max(got, self.got.get(m, 0))
-            self.unanswered[m] = max(0, self.serial.get(m, 0) - got)
-        self.push(g, m)
+            self.had(m, got)
+        if not self.push(g, m) and self.quorum is not None \
+                and self.commit_sent.get(m, 0) < g.commit:
+            self.tell_commit(g, m)
+
+    def tell_commit(self, g: "Gms", m: Member) -> None:
+        self.tell(g, m, Broadcast(g.me, g.epoch, (), g.stream.received, self.stable))
+
+    def had(self, m: Member, got: int) -> None:
+        got = self.got[m] = max(got, self.got.get(m, 0))
+        self.unanswered[m] = max(0, self.serial.get(m, 0) - got)
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
         self.append(g, Msg(g.stream.received + 1, mc.sender, mc.inc, mc.n, mc.payload),
@@ -143,6 +163,14 @@ class Leader(Role):
         incs = tuple(old.inc_of(m) if m in old.members and m not in renew else (g.epoch, vid)
                      for m in members)
         view = View(g.stream.received + 1, vid, members, incs)
+        self.view_seq = view.seq
+        if self.quorum is not None:
+            # Delivered later (once a majority holds it): its newcomers are
+            # ours from now on, or their answers would be taken for strangers'.
+            for m, inc in zip(members, incs):
+                if m != g.me and (m not in old.members or inc != old.inc_of(m)):
+                    self.acked[m] = self.holds[m] = view.seq - 1
+                    self.progress[m] = self.heard[m] = g.now
         gone = [m for m in old.members if m not in members and m not in g.dead]
         if g.f.reliable:
             self.broadcast(g, view, gone)   # their last word from us: not held back
@@ -183,7 +211,10 @@ class Leader(Role):
         if not g.f.reliable:
             self.sequence(g, mc)
             return
-        inc, last = g.table[mc.sender]
+        placed = self.last_of(g, mc.sender)
+        if placed is None:
+            return                      # a newcomer whose admission is not delivered here
+        inc, last = placed
         if mc.inc != inc:
             g.note(f"dropped a multicast from an old incarnation of {mc.sender}")
             return
@@ -203,12 +234,13 @@ class Leader(Role):
         """Sequence held multicasts that are next in line, while there is room."""
         for sender in list(self.held):
             pending = self.held[sender]
-            while not self.window_full(g) and sender in g.table:
-                nxt = pending.pop(g.table[sender][1] + 1, None)
+            while not self.window_full(g) and self.last_of(g, sender) is not None:
+                nxt = pending.pop(self.last_of(g, sender)[1] + 1, None)
                 if nxt is None:
                     break
                 self.sequence(g, nxt)
-            last = g.table[sender][1] if sender in g.table else float("inf")
+            placed = self.last_of(g, sender)
+            last = placed[1] if placed is not None else float("inf")
             for n in [n for n in pending if n <= last]:
                 del pending[n]
             if not pending:
@@ -276,9 +308,11 @@ class Leader(Role):
                 self.progress[m] = self.heard[m] = g.now
                 self.held.pop(m, None)          # multicasts of the old life
                 self.unanswered[m] = 0          # (it counts our sends afresh)
+                self.holds[m] = new.seq - 1
         for m in [m for m in self.acked if m not in new.members]:
             for table in (self.acked, self.progress, self.heard, self.sent, self.held,
-                          self.next, self.unanswered, self.serial, self.got):
+                          self.next, self.unanswered, self.serial, self.got, self.holds,
+                          self.commit_sent):
                 table.pop(m, None)
         g.watch_only(others)
         self.expelling &= set(new.members)
@@ -287,6 +321,8 @@ class Leader(Role):
                  or old.inc_of(m) != new.inc_of(m)]
         if g.f.reliable and added:
             self.snapshot_for(g, added)
+        if self.quorum is not None and g.role is self and g.stopped is None:
+            self.quorum.propose(g, self)        # the next change, if one waits
 
     # -- reliability (gms4) ------------------------------------------------------
 
@@ -298,9 +334,38 @@ class Leader(Role):
             g.send(who, Expelled(g.me, g.epoch, g.view.view_id, f"not a member of view {g.view.view_id}"))
         return True
 
+    def advance_commit(self, g: "Gms") -> None:
+        """Quorum mode: deliver what a majority of the view now holds."""
+        members = g.view.members if g.view is not None else (g.me,)    # founding
+        holds = sorted([g.stream.received] + [self.holds.get(m, self.acked.get(m, 0))
+                                              for m in members if m != g.me], reverse=True)
+        commit = holds[min(majority(len(members)), len(holds)) - 1]
+        if commit > g.commit:
+            g.commit = commit
+            g.deliver_ready()
+            if g.role is not self:
+                return
+            # Members learn it with our next send: one with none under way
+            # now, the others when they answer (an idle group's last entries
+            # would wait for the heartbeat otherwise).
+            for m in g.others():
+                if self.commit_sent.get(m, 0) < g.commit and not self.unanswered.get(m, 0) \
+                        and not self.push(g, m):
+                    self.tell_commit(g, m)
+
+    def last_of(self, g: "Gms", sender: Member) -> Optional[tuple[Inc, int]]:
+        """The incarnation and last number we sequenced of `sender`."""
+        return (self.order if self.quorum is not None else g.table).get(sender)
+
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
             return
+        if self.quorum is not None and a.held > self.holds.get(a.src, 0):
+            self.had(a.src, a.got)
+            self.holds[a.src] = a.held
+            self.advance_commit(g)
+            if g.role is not self or a.src not in self.acked:
+                return                  # what that delivered ended our lead, or its place
         if a.delivered > self.acked[a.src]:
             self.acked[a.src] = min(a.delivered, g.stream.received)
             # What it has (from a resend, say) need not go out to it again.
@@ -404,3 +469,24 @@ class Leader(Role):
             g.accept_broadcast(b)       # answers with a Reject
         else:
             g.note(f"leader got a broadcast from {b.src} (epoch {b.epoch})", logging.WARNING)
+
+
+def note_sequenced(order: dict[Member, tuple[Inc, int]], e: Entry) -> None:
+    if isinstance(e, View):
+        for m in [m for m in order if m not in e.members]:
+            del order[m]
+        for m, inc in zip(e.members, e.incs):
+            if order.get(m, (None, 0))[0] != inc:
+                order[m] = (inc, 0)
+    else:
+        order[e.sender] = (e.inc, e.n)
+
+
+def sequenced_table(g: "Gms") -> dict[Member, tuple[Inc, int]]:
+    """The table as of everything in our stream, delivered or not."""
+    order = dict(g.table)
+    for s in range(g.stream.delivered + 1, g.stream.received + 1):
+        e = g.stream.get(s)
+        if e is not None:
+            note_sequenced(order, e)
+    return order

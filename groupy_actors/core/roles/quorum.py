@@ -97,6 +97,8 @@ class Quorum:
     def propose(self, g: "Gms", leader: "Leader") -> None:
         if self.proposal is not None or g.role is not leader:
             return
+        if g.stream.delivered < leader.view_seq:
+            return      # our last view is not delivered yet (Leader.on_view asks again)
         self.adds = {m: None for m in self.adds if m not in g.view.members}
         self.drops = {m: why for m, why in self.drops.items() if m in g.view.members}
         self.renews = {m: None for m in self.renews if m in g.view.members}
