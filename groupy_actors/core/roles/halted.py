@@ -70,7 +70,10 @@ class Halted(Role):
             if g.role is not self:
                 g.role.dispatch(g, b)   # it may be our admission already
         elif b.epoch < g.epoch:
-            g.reject(b.src)
+            # A leader the group kept while our epoch grew in takeovers that
+            # found no majority: a reject would unseat it (measured: after a
+            # heal the majority's leader rejoined, and the group fell apart).
+            self.newer(g, b.src, b.epoch)
 
     def on_Expelled(self, g: "Gms", x: Expelled) -> None:
         if x.epoch >= g.epoch:
@@ -90,4 +93,4 @@ class Halted(Role):
 
     def on_Propose(self, g: "Gms", p: Propose) -> None:
         if p.epoch < g.epoch:
-            g.reject(p.src)
+            self.newer(g, p.src, p.epoch)   # as in on_Broadcast

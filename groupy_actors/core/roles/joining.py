@@ -66,6 +66,12 @@ class Joining(Role):
     def on_Reject(self, g: "Gms", r) -> None:
         pass
 
+    def on_Propose(self, g: "Gms", p) -> None:
+        # Not ours to judge, and no reject: our ballot may have grown in
+        # takeovers that found no majority, and it would unseat the leader
+        # that is admitting us (measured after a partition healed).
+        pass
+
     def on_Expelled(self, g: "Gms", x) -> None:
         pass
 
