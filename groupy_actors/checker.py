@@ -13,11 +13,10 @@ property becomes a statement about each member's list of items:
 Only members that stayed (not crashed, not stopped, not rejoined since) are
 held to agreement and order: that is what the protocol promises. A member
 put out of the group and joining again counts as a new life ("w3#2"). One
-that ends the run halted (quorum mode: in a minority, not back yet) is
-judged as one that rejoined would be: its last deliveries before the halt
-may be ones the majority never saw (delivery is not uniform; see
-docs/protocol.md). Should it go on with its history instead (a takeover by
-halted members), it is judged whole.
+that ends the run halted (quorum mode: in a minority, not back yet) is held
+to integrity, view agreement, total order and view synchrony (delivery is
+uniform there: what it delivered, a majority held), not to ending where the
+others end nor to having its multicasts delivered.
 """
 from __future__ import annotations
 
@@ -174,6 +173,9 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
           required: tuple[str, ...] = PROPERTIES) -> Report:
     every = lives_of(records)
     stayed = [life for life in every if life.stayed]
+    # Held to order too: a member that ended the run halted (what it
+    # delivered, a majority held), but not to ending with the others.
+    judged = [life for life in every if life.stayed or life.fate == "halted"]
     bad: list[Violation] = []
     sent = {m for life in every for m in life.mcasts}
     # A killed member's last records may die with it: its messages can be
@@ -191,7 +193,7 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
                 bad.append(Violation("integrity", f"{life.name} delivered {x}, which nobody multicast"))
 
     meaning: dict[int, tuple[tuple[str, ...], str]] = {}
-    for life in stayed:
+    for life in judged:
         ids = [v for v, _, _ in life.views]
         for a, b in zip(ids, ids[1:]):
             if b <= a:
@@ -203,8 +205,8 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
                                      f"but {list(meaning[vid][0])} at {meaning[vid][1]}"))
             meaning.setdefault(vid, (members, life.name))
 
-    for i, a in enumerate(stayed):
-        for b in stayed[i + 1:]:
+    for i, a in enumerate(judged):
+        for b in judged[i + 1:]:
             why = _slices_agree(a.items, b.items)
             if why:
                 bad.append(Violation("total order", f"{a.name} and {b.name}: {why}"))
@@ -219,7 +221,7 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
             # that fetched its state itself keeps delivering until then).
             rest = a.items[a.items.index(a.after) + 1:] if a.after in a.items else a.items
             for b in every:
-                if b is a or a.after not in b.items or not rest or not b.stayed:
+                if b is a or a.after not in b.items or not rest or b not in judged:
                     continue
                 k = b.items.index(a.after)
                 if k + 1 < len(b.items) and b.items[k + 1] != rest[0]:
@@ -228,7 +230,7 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
                                          f"{rest[0]}, but {b.name} delivered {b.items[k + 1]} next"))
 
     known = Known(every)
-    full = {life.name: known.history(life) for life in stayed}
+    full = {life.name: known.history(life) for life in judged}
     whole = [(n, h) for n, h in full.items() if h is not None]
     for i, (na, ha) in enumerate(whole):
         for nb, hb in whole[i + 1:]:
