@@ -20,7 +20,7 @@ def test_own_multicast_goes_to_every_member_then_to_us():
 
 
 def test_multicasts_that_arrive_together_are_handled_in_one_step():
-    net = Net("gms4", "abc")
+    net = Net("gms4", "abc", inflight=4)    # room in the send window (see test_flow)
     a = net["a"]
     effects = a.handle_all([Mcast(B, INC["b"], 1, "x"), Mcast(C, INC["c"], 1, "y")], 1.0)
     to_b = [e.msg for e in effects if isinstance(e, Send) and e.to == B]
