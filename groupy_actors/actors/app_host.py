@@ -18,7 +18,7 @@ from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppAck, AppBatch, AppInit, AppRecord, Quiet, Report, ReportNow
+from .messages import AppAck, AppBatch, AppInit, AppRecord, Bundle, Quiet, Report, ReportNow
 
 
 
@@ -70,6 +70,7 @@ class AppHost(Actor):
         self.last_seq = 0               # deliveries must come in stream order
         self.numbering = Numbering()
         self.reorder = Reorder()
+        self.for_gms: list[Any] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         numbered = type(msg) is Seq
@@ -79,12 +80,19 @@ class AppHost(Actor):
                 self.dispatch(one)
             except Exception:
                 log().exception("application of %s failed on %s", self.name, type(one).__name__)
+        if self.for_gms:
+            out, self.for_gms = self.for_gms, []
+            self.send(self.gms, self.numbering.wrap(
+                self.gms, out[0] if len(out) == 1 else Bundle(tuple(out))))
         if numbered and batch:
             # The group actor sends its next batch on this (see app_link).
             self.send(sender, AppAck(self.reorder.expected[str(sender)] - 1))
 
     def to_gms(self, msg: Any) -> None:
-        self.send(self.gms, self.numbering.wrap(self.gms, msg))
+        # Sent once this actor message is handled: what the application
+        # multicasts on one batch of deliveries reaches its member as one
+        # actor message (Thespian's cost is per message, not per byte).
+        self.for_gms.append(msg)
 
     def dispatch(self, msg: Any) -> None:
         kind = type(msg)

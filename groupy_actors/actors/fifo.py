@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.wire import wire
 
+
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Seq:
     """A message numbered on its channel."""

@@ -80,6 +80,7 @@ class MemberActor(Actor):
         self.to_app = AppLink(self.numbering)
         self.outgoing: list[tuple[Member, Any]] = []
         self.cut: frozenset[str] = frozenset()     # injected partition
+        self.batch: Optional[list[Any]] = None    # core events of the bundle being read
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -98,9 +99,17 @@ class MemberActor(Actor):
             for released in self.reorder.accept(sender, msg, time.monotonic()):
                 self.dispatch(released, sender)
         elif kind is Bundle:
-            for one in msg.msgs:
-                if type(one) is not Bundle:
-                    self.dispatch(one, sender)
+            # The core handles a bundle's events in one call, so what they
+            # produce leaves together (the leader's settle).
+            self.batch = []
+            try:
+                for one in msg.msgs:
+                    if type(one) is not Bundle:
+                        self.dispatch(one, sender)
+            finally:
+                events, self.batch = self.batch, None
+            if events:
+                self.run_all(events)
         elif kind is AppAck:
             self.to_app.ack(msg.n)
         elif kind is MemberInit:
@@ -140,6 +149,8 @@ class MemberActor(Actor):
             log().warning("member not started yet: dropped %s", kind.__name__)
         elif self.cut and _cut_off(source_of(msg), self.cut):
             pass                        # across an injected partition
+        elif self.batch is not None:
+            self.batch.append(msg)
         else:
             self.run(msg)
 
@@ -158,7 +169,10 @@ class MemberActor(Actor):
         self.run(Start(msg.me, msg.contact))
 
     def run(self, event: Any) -> None:
-        for effect in self.core.handle(event, time.monotonic()):
+        self.run_all((event,))
+
+    def run_all(self, events: Any) -> None:
+        for effect in self.core.handle_all(events, time.monotonic()):
             if self.crashed:
                 break                   # what came before the crash was done
             self.carry_out(effect)

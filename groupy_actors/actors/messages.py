@@ -6,8 +6,10 @@ from typing import Any, Optional
 
 from ..core.config import Config
 from ..core.member import Member
+from ..core.wire import wire
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Contact:
     """How to reach a member: its group actor and its system's supervisor."""
@@ -104,6 +106,7 @@ class UnwatchRequest:
     target: Member
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Observed:
     """Group actor -> observer: things that happened at `member` (effects of
@@ -116,6 +119,7 @@ class Observed:
     events: tuple[tuple[float, Any], ...]
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Bundle:
     """Group actor -> group actor: every protocol message one handling
@@ -125,6 +129,7 @@ class Bundle:
     msgs: tuple[Any, ...]
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class AppBatch:
     """Group actor -> application actor: what one event at the core produced
@@ -133,6 +138,7 @@ class AppBatch:
     effects: tuple[Any, ...]
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class AppAck:
     """Application actor -> group actor: batches up to `n` were handled
@@ -148,6 +154,7 @@ class Started:
     node: str
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Report:
     """Application actor -> observer: its application's status."""
@@ -186,6 +193,7 @@ class RoleChanged:
     role: str
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class AppRecord:
     """Application actor -> observer: a record the application adds to the
@@ -197,6 +205,7 @@ class AppRecord:
     fields: dict[str, Any]
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Stats:
     """Group actor -> observer, now and then: its core's counters."""

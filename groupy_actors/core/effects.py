@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from .member import Member
 from .messages import Msg, View
+from .wire import wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,7 @@ class Send:
     msg: Any
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Deliver:
     """Hand `msg` to the application; `view_id` is the view it belongs to."""
@@ -26,6 +28,7 @@ class Deliver:
         return self.msg.seq
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class InstallView:
     """Tell the application about a view. `restored` marks the view that
@@ -39,6 +42,7 @@ class InstallView:
         return self.view.seq
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """The application's multicast was taken and will be known as `msg_id`."""
@@ -61,6 +65,7 @@ class StartTimer:
     after: float
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class TakeSnapshot:
     """Ask the application for its state; answer with SnapshotReady(token)."""
@@ -68,6 +73,7 @@ class TakeSnapshot:
     token: int
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Restore:
     """Replace the application state by `data`, the state as of stream entry
@@ -79,6 +85,7 @@ class Restore:
     source: Member
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Rejoining:
     """The member was put out of the group and is joining it again;
@@ -88,6 +95,7 @@ class Rejoining:
     abandoned: int
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Halt:
     """Quorum mode: this member cannot reach a majority and delivers nothing
@@ -96,6 +104,7 @@ class Halt:
     reason: str
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Stop:
     """The member is done; the host should stop it."""

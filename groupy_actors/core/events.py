@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .member import Member
+from .wire import wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,7 @@ class Start:
     contact: Optional[Member]
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class AppMcast:
     """The application multicasts `payload`."""
@@ -22,6 +24,7 @@ class AppMcast:
     payload: Any
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class AppLeave:
     """The application leaves the group gracefully."""
@@ -39,6 +42,7 @@ class Tick:
     """A timer fired; the core reads the time passed to `handle`."""
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class SnapshotReady:
     """The application answered TakeSnapshot(token)."""

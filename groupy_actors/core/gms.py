@@ -100,6 +100,8 @@ class Gms:
             if self.stopped is not None:
                 break
             self.handle_one(event)
+        if self.stopped is None and self.view is not None:
+            self.role.settle(self)
         return self.out
 
     def handle_one(self, event: Any) -> None:

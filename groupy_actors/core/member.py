@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .wire import wire
 
+
+@wire
 @dataclass(frozen=True, slots=True)
 class Member:
     """A group member as the protocol core sees it.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from .member import Member
+from .wire import wire
 
 Inc = tuple[int, int]
 """An incarnation: (epoch, view id) of the view that admitted a member.
@@ -25,6 +26,7 @@ def inc_text(inc: Inc) -> str:
     return f"{inc[0]}.{inc[1]}"
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Msg:
     """Stream entry: one application message.
@@ -48,6 +50,7 @@ class Msg:
         return "m:" + self.id
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class View:
     """Stream entry: a membership view. The leader is the first member.
@@ -76,6 +79,7 @@ class View:
 Entry = Union[Msg, View]
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Join:
     """A newcomer asks to be admitted (sent to any member, forwarded).
@@ -88,12 +92,14 @@ class Join:
     inc: Inc
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class JoinRefused:
     src: Member
     reason: str
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Mcast:
     """A member asks the leader to sequence one of its messages."""
@@ -104,6 +110,7 @@ class Mcast:
     payload: Any
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Broadcast:
     """Leader -> member: stream entries (possibly none: a heartbeat).
@@ -124,6 +131,7 @@ class Broadcast:
     commit: int = field(default=0, compare=False)  # quorum mode: see Gms.commit
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Nack:
     """Member -> leader: please resend entries first..last."""
@@ -134,6 +142,7 @@ class Nack:
     last: int
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Ack:
     """Member -> leader: everything up to `delivered` is delivered here, and
@@ -147,6 +156,7 @@ class Ack:
     held: int = field(default=0, compare=False)    # quorum mode: arrived, this epoch
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Inquiry:
     """Candidate -> survivors: promise me `epoch`; tell me what you hold
@@ -166,6 +176,7 @@ class Inquiry:
         return (self.epoch, self.view_id, self.src.name)
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class Promise:
     """Answer to an Inquiry: entries held beyond the candidate's base.
@@ -183,6 +194,7 @@ class Promise:
     joined: bool
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Reject:
     """"I follow a newer ballot": tells a stale leader or candidate whom."""
@@ -197,6 +209,7 @@ class Reject:
         return (self.epoch, self.view_id, self.leader.name if self.leader else "")
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class StateRequest:
     """Newcomer -> leader: send me the application state."""
@@ -205,6 +218,7 @@ class StateRequest:
     epoch: int
 
 
+@wire(brief=True)
 @dataclass(frozen=True, slots=True)
 class State:
     """Leader -> newcomer: the application state as of stream entry `seq`.
@@ -226,11 +240,13 @@ class State:
     entries: tuple[Entry, ...]
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Leave:
     src: Member
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Expelled:
     """Leader -> member it removed without the member asking.
@@ -245,6 +261,7 @@ class Expelled:
     reason: str
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Propose:
     """Leader -> members (quorum mode): may view `view_id` be `members`?
@@ -257,6 +274,7 @@ class Propose:
     n: int = field(default=0, compare=False)     # as in Broadcast
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Assent:
     """Member -> leader: yes to the proposal of view `view_id` (`got` as in Ack)."""

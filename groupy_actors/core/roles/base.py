@@ -27,6 +27,10 @@ class Role:
 
     def on_view(self, g: "Gms", old: View | None, new: View) -> None:
         """A view was installed while in this role."""
+    def settle(self, g: "Gms") -> None:
+        """The events that arrived together are handled: send what waited
+        for the rest of them."""
+
     def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
         """Our own multicast, numbered: send it where it gets sequenced."""
 

@@ -57,15 +57,17 @@ class Leader(Role):
         self.serial: dict[Member, int] = {}
         self.got: dict[Member, int] = {}
         # Quorum mode: what arrived at each member (its Acks' `held`), from
-        # which `commit`; and, since delivery lags sequencing there, the
-        # table of what we have sequenced (for duplicates and order) and
-        # where our last view went in.
+        # which `commit`. Since delivery lags sequencing (in quorum mode,
+        # and within one batch of events), the table of what we have
+        # sequenced (for duplicates and order), and where our last view went in.
         self.holds: dict[Member, int] = {}
         self.commit_sent: dict[Member, int] = {}
         self.order: dict[Member, tuple[Inc, int]] = sequenced_table(g)
         self.view_seq = 0
         self.unanswered: dict[Member, int] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
+        self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
+        self.settling = False
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
         self.quorum: Optional[Quorum] = Quorum() if g.config.quorum else None
@@ -73,18 +75,28 @@ class Leader(Role):
 
     # -- appending to the stream ---------------------------------------------
 
-    def append(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
+    def append(self, g: "Gms", e: Entry, to: Iterable[Member], later: bool = False) -> None:
+        """Add `e` to the stream and send it to `to`; `later`: once the
+        events that arrived with this one are handled (`settle`), so the
+        multicasts of one actor message leave in one Broadcast rather than
+        filling the send window with one each."""
         g.stream.add(e)
         if g.f.reliable:
             for m in to:
                 self.next.setdefault(m, e.seq)
-                self.push(g, m)
+                if later:
+                    self.unpushed[m] = None
+                else:
+                    self.push(g, m)
         else:
             self.broadcast(g, e, to)
+        note_sequenced(self.order, e)
         if self.quorum is not None:
-            note_sequenced(self.order, e)
             self.advance_commit(g)
-        g.deliver_ready()
+        if later:
+            self.settling = True        # sent, then delivered here, in `settle`
+        else:
+            g.deliver_ready()
 
     def broadcast(self, g: "Gms", e: Entry, to: Iterable[Member]) -> None:
         b = Broadcast(g.me, g.epoch, (e,), g.stream.received, self.stable)
@@ -139,8 +151,24 @@ class Leader(Role):
         self.unanswered[m] = max(0, self.serial.get(m, 0) - got)
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
-        self.append(g, Msg(g.stream.received + 1, mc.sender, mc.inc, mc.n, mc.payload),
-                    g.others())
+        self.append(g, Msg(g.stream.received + 1, self.canonical(g, mc.sender), mc.inc, mc.n,
+                           mc.payload), g.others(), later=True)
+
+    def canonical(self, g: "Gms", m: Member) -> Member:
+        """Our view's object for `m`: entries that share their sender's
+        object pickle it once per Broadcast, not once per entry."""
+        members = g.view.members
+        return members[members.index(m)] if m in members else m
+
+    def settle(self, g: "Gms") -> None:
+        while self.settling:
+            self.settling = False
+            pending, self.unpushed = self.unpushed, {}
+            ours = set(g.others())
+            for m in pending:
+                if m in ours:
+                    self.push(g, m)
+            g.deliver_ready()   # may sequence our own waiting multicasts: again
 
     def change_view(self, g: "Gms", members: Iterable[Member],
                     renew: Iterable[Member] = ()) -> None:
@@ -355,7 +383,7 @@ class Leader(Role):
 
     def last_of(self, g: "Gms", sender: Member) -> Optional[tuple[Inc, int]]:
         """The incarnation and last number we sequenced of `sender`."""
-        return (self.order if self.quorum is not None else g.table).get(sender)
+        return self.order.get(sender)
 
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
