@@ -80,13 +80,18 @@ class AppHost(Actor):
                 self.dispatch(one)
             except Exception:
                 log().exception("application of %s failed on %s", self.name, type(one).__name__)
+        if numbered and batch:
+            # The group actor sends its next batch on this (see app_link);
+            # it rides along with what the application multicast, if anything.
+            ack = AppAck(self.reorder.expected[str(sender)] - 1)
+            if self.for_gms and sender == self.gms:
+                self.for_gms.append(ack)
+            else:
+                self.send(sender, ack)
         if self.for_gms:
             out, self.for_gms = self.for_gms, []
             self.send(self.gms, self.numbering.wrap(
                 self.gms, out[0] if len(out) == 1 else Bundle(tuple(out))))
-        if numbered and batch:
-            # The group actor sends its next batch on this (see app_link).
-            self.send(sender, AppAck(self.reorder.expected[str(sender)] - 1))
 
     def to_gms(self, msg: Any) -> None:
         # Sent once this actor message is handled: what the application

@@ -17,40 +17,71 @@ from .member import Member
 _KNOWN = messages.WIRE_MESSAGES + events.LOCAL_EVENTS
 
 
+Check = Callable[[Any], bool]
+
+
 @lru_cache(maxsize=None)
 def _hints(cls: type) -> tuple[tuple[str, Any], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f.name, hints[f.name]) for f in fields(cls))
 
 
-def _conforms(value: Any, tp: Any) -> bool:
-    if tp is Any:
-        return True
-    origin = typing.get_origin(tp)
-    if origin is Union:
-        return any(_conforms(value, arg) for arg in typing.get_args(tp))
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_conforms(v, args[0]) for v in value)
-        return len(args) == len(value) and all(map(_conforms, value, args))
-    if tp is type(None):
-        return value is None
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(tp, type):
-        return isinstance(value, tp) and (not is_dataclass(tp) or _fields_problem(value) is None)
+def _any(value: Any) -> bool:
     return True
 
 
+def _count(value: Any) -> bool:
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@lru_cache(maxsize=None)
+def _check(tp: Any) -> Check:
+    """A test for values of type `tp`, built once per type: every message
+    a member receives is checked, entry by entry, so this is on the hot path."""
+    if tp is Any:
+        return _any
+    origin = typing.get_origin(tp)
+    if origin is Union:
+        options = tuple(_check(arg) for arg in typing.get_args(tp))
+        return lambda v: any(ok(v) for ok in options)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _check(args[0])
+            return lambda v: isinstance(v, tuple) and all(map(item, v))
+        items = tuple(_check(arg) for arg in args)
+        return lambda v: (isinstance(v, tuple) and len(v) == len(items)
+                          and all(ok(x) for ok, x in zip(items, v)))
+    if tp is type(None):
+        return lambda v: v is None
+    if tp is int:
+        return _count
+    if tp is float:
+        return _number
+    if isinstance(tp, type):
+        if is_dataclass(tp):
+            return lambda v: isinstance(v, tp) and _fields_problem(v) is None
+        return lambda v: isinstance(v, tp)
+    return _any
+
+
+def _conforms(value: Any, tp: Any) -> bool:
+    return _check(tp)(value)
+
+
+@lru_cache(maxsize=None)
+def _field_checks(cls: type) -> tuple[tuple[str, Any, Check], ...]:
+    return tuple((name, tp, _check(tp)) for name, tp in _hints(cls))
+
+
 def _fields_problem(obj: Any) -> Optional[str]:
-    for name, tp in _hints(type(obj)):
+    for name, tp, ok in _field_checks(type(obj)):
         value = getattr(obj, name)
-        if not _conforms(value, tp):
+        if not ok(value):
             return f"{type(obj).__name__}.{name}={value!r:.60} is not {tp}"
     return None
 
