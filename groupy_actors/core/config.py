@@ -64,7 +64,8 @@ class Timing:
     suspect_after: float = 3.0    # silence after which a peer is taken for dead
     window: int = 2000            # entries the leader may have unstable
     sender_window: int = 256      # own multicasts a member may have undelivered
-    mcast_inflight: int = 8       # ... and not yet seen sequenced (the rest wait)
+    mcast_inflight: int = 128     # ... and not yet seen sequenced (the rest wait)
+    mcast_batches: int = 4        # ... in at most this many actor messages
     max_lag: int = 20000          # a member further behind is expelled
     ack_timeout: float = 10.0     # a member silent this long while behind is expelled
     resend_batch: int = 256       # entries per retransmission

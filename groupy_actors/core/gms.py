@@ -42,6 +42,10 @@ class Gms:
         self.inc: Inc = (0, 0)  # own incarnation
         self.n = 0              # own last multicast number
         self.own_seen = 0       # own highest number seen in the stream
+        # The last number of each batch of own multicasts sent to the
+        # leader and not seen sequenced: a batch leaves as one actor message.
+        self.batches: list[int] = []
+        self.batch_open = False     # this call's multicasts join the last batch
         self.outbox: dict[int, list[Any]] = {}  # n -> [Mcast, last sent]
         self.backlog: list[Any] = []            # payloads not yet numbered
         self.leaving = False
@@ -102,6 +106,7 @@ class Gms:
             self.handle_one(event)
         if self.stopped is None and self.view is not None:
             self.role.settle(self)
+        self.batch_open = False
         return self.out
 
     def handle_one(self, event: Any) -> None:
@@ -217,6 +222,7 @@ class Gms:
         if view.inc_of(self.me) != self.inc:
             self.inc = view.inc_of(self.me)
             self.n = self.own_seen = 0
+            self.batches = []
         self.top_seen = b.top
         self.heard_at = self.now
         self.heard_leader = True
@@ -362,6 +368,7 @@ class Gms:
         if self.me in v.members and v.inc_of(self.me) != self.inc:
             self.inc = v.inc_of(self.me)
             self.n = self.own_seen = 0  # a new incarnation numbers its multicasts afresh
+            self.batches = []
         self.app(InstallView(v))
         self.role.on_view(self, old, v)
 
@@ -388,20 +395,35 @@ class Gms:
     def room(self) -> bool:
         """May we number (and send) another multicast now?
 
-        A slave keeps at most `mcast_inflight` of its multicasts on their
-        way to the leader; the rest wait and leave together once earlier
-        ones show up in the stream. Thespian queues sends without bound, and
-        a queue to a slow leader delays everything behind it (measured: a
-        promise to a new leader stuck behind a hundred multicasts to the
-        dead one)."""
+        A slave keeps at most `mcast_inflight` of its multicasts, in at most
+        `mcast_batches` batches, on their way to the leader; the rest wait
+        and leave together once earlier ones show up in the stream. The
+        multicasts numbered while handling one batch of events leave as one
+        actor message, so the batches bound what Thespian queues for the
+        leader: it queues without bound, and a queue to a slow leader
+        delays everything behind it (measured: a promise to a new leader
+        stuck behind a hundred multicasts to the dead one)."""
         if not self.f.reliable:
             return True
         if len(self.outbox) >= self.t.sender_window:
             return False
-        return not self.role.clocked or self.n - self.own_seen < self.t.mcast_inflight
+        if not self.role.clocked:
+            return True
+        if self.n - self.own_seen >= self.t.mcast_inflight:
+            return False
+        batches = self.batches
+        while batches and batches[0] <= self.own_seen:
+            batches.pop(0)
+        return self.batch_open or len(batches) < self.t.mcast_batches
 
     def number(self, payload: Any) -> None:
         self.n += 1
+        if self.role.clocked and self.f.reliable:
+            if self.batch_open:
+                self.batches[-1] = self.n
+            else:
+                self.batches.append(self.n)
+                self.batch_open = True
         mc = Mcast(self.me, self.inc, self.n, payload)
         self.out.append(Accepted(f"{self.me.name}:{inc_text(self.inc)}:{self.n}"))
         if self.f.reliable:

@@ -27,6 +27,21 @@ def test_a_slave_keeps_few_multicasts_in_flight_and_sends_the_rest_together():
     assert not b.backlog
 
 
+def test_multicasts_handled_together_leave_as_one_batch_and_batches_are_bounded():
+    b = Net("gms4", "abc", mcast_inflight=100, mcast_batches=2)["b"]
+    together = [sends(b.handle_all([AppMcast((k, i)) for i in range(3)], 1.0), Mcast)
+                for k in range(3)]
+    # Two batches of three are on their way; the third waits, however many
+    # multicasts are still allowed in flight.
+    assert [len(s) for s in together] == [3, 3, 0]
+    assert len(b.backlog) == 3
+    # The first batch shows up sequenced: the waiting three leave together.
+    first = tuple(Msg(4 + i, B, INC_B, 1 + i, (0, i)) for i in range(3))
+    out = sends(b.handle(Broadcast(A, 1, first, 6, 0), 1.1), Mcast)
+    assert [m.n for m in out] == [7, 8, 9]
+    assert not b.backlog
+
+
 def test_own_multicasts_seen_beyond_a_gap_count_as_sequenced():
     b = Net("gms4", "abc", mcast_inflight=1)["b"]
     b.handle(AppMcast("x"), 1.0)
