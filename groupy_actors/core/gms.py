@@ -219,10 +219,7 @@ class Gms:
         # Our view from here on; the application hears of it when it is
         # delivered (in quorum mode, once a majority holds it).
         self.view = view
-        if view.inc_of(self.me) != self.inc:
-            self.inc = view.inc_of(self.me)
-            self.n = self.own_seen = 0
-            self.batches = []
+        self.renumber(view.inc_of(self.me))
         self.top_seen = b.top
         self.heard_at = self.now
         self.heard_leader = True
@@ -352,6 +349,13 @@ class Gms:
             if self.outbox.pop(e.n, None):
                 self.flush_backlog()
 
+    def renumber(self, inc: Inc) -> None:
+        """Our incarnation is `inc`: a new one numbers its multicasts afresh."""
+        if inc != self.inc:
+            self.inc = inc
+            self.n = self.own_seen = 0
+            self.batches = []
+
     def install(self, v: View) -> None:
         old = self.view
         self.view = v
@@ -365,10 +369,8 @@ class Gms:
                 self.suspects.discard(m)
         for m in before.difference(v.members):
             self.table.pop(m, None)
-        if self.me in v.members and v.inc_of(self.me) != self.inc:
-            self.inc = v.inc_of(self.me)
-            self.n = self.own_seen = 0  # a new incarnation numbers its multicasts afresh
-            self.batches = []
+        if self.me in v.members:
+            self.renumber(v.inc_of(self.me))
         self.app(InstallView(v))
         self.role.on_view(self, old, v)
 

@@ -71,6 +71,11 @@ class View:
     def inc_of(self, member: Member) -> Inc:
         return self.incs[self.members.index(member)]
 
+    def member(self, member: Member) -> Member:
+        """This view's object for `member` (the same name, the contact the
+        view knows)."""
+        return self.members[self.members.index(member)]
+
     @property
     def key(self) -> str:
         return f"v:{self.view_id}"

@@ -69,10 +69,6 @@ def _check(tp: Any) -> Check:
     return _any
 
 
-def _conforms(value: Any, tp: Any) -> bool:
-    return _check(tp)(value)
-
-
 @lru_cache(maxsize=None)
 def _field_checks(cls: type) -> tuple[tuple[str, Any, Check], ...]:
     return tuple((name, tp, _check(tp)) for name, tp in _hints(cls))

@@ -157,8 +157,7 @@ class Leader(Role):
     def canonical(self, g: "Gms", m: Member) -> Member:
         """Our view's object for `m`: entries that share their sender's
         object pickle it once per Broadcast, not once per entry."""
-        members = g.view.members
-        return members[members.index(m)] if m in members else m
+        return g.view.member(m) if m in g.view.members else m
 
     def settle(self, g: "Gms") -> None:
         while self.settling:
@@ -279,7 +278,7 @@ class Leader(Role):
     def on_Join(self, g: "Gms", j: Join) -> None:
         who = j.joiner
         if who in g.view.members:
-            ours = g.view.members[g.view.members.index(who)]
+            ours = g.view.member(who)
             if ours.contact != who.contact:
                 g.send(who, JoinRefused(g.me, f"the name {who.name!r} is taken in this group"))
             elif j.inc == g.view.inc_of(who):
