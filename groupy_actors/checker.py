@@ -20,6 +20,8 @@ others end nor to having its multicasts delivered.
 """
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -41,6 +43,7 @@ class Life:
     after: Optional[str] = None     # last item covered by a state transfer
     source: Optional[str] = None    # the member that sent that state
     mcasts: list[str] = field(default_factory=list)
+    submitted: list[str] = field(default_factory=list)  # payloads asked of it (the oracle)
     fate: str = "stayed"
     started: float = 0.0            # time of its first record
     state_at: float = 0.0           # time of its state transfer
@@ -61,6 +64,7 @@ class Report:
     violations: list[Violation]     # every property, required or not
     stats: dict[str, Any]
     required: tuple[str, ...] = PROPERTIES
+    unjudged: tuple[str, ...] = ()  # properties this check could not judge
 
     @property
     def ok(self) -> bool:
@@ -77,8 +81,12 @@ class Report:
         s = self.stats
         head = (f"{s['lives']} member lives ({s['stayed']} stayed), {s['messages']} messages, "
                 f"{s['views']} views, {s['deliveries']} deliveries")
+        judged = [p for p in self.required if p not in self.unjudged]
+        skipped = [p for p in self.required if p in self.unjudged]
+        if skipped:
+            head += f"; not judged: {', '.join(skipped)} (the run did not settle)"
         if self.ok:
-            out = [f"OK: {', '.join(self.required)} hold; {head}"]
+            out = [f"OK: {', '.join(judged)} hold; {head}"]
             spare = sorted(self.broken())
             if spare:
                 out[0] += f" (not promised, and broken: {', '.join(spare)})"
@@ -121,6 +129,8 @@ def lives_of(records: Iterable[dict[str, Any]]) -> list[Life]:
             life.after, life.source, life.state_at = r.get("after"), r.get("source"), t
         elif kind == "mcast":
             life.mcasts.append(r["id"])
+        elif kind == "submit":
+            life.submitted.append(_payload_key(r.get("payload")))
         elif kind == "rejoin":
             life.fate = "rejoined"
             new_life(member, t)
@@ -169,13 +179,23 @@ def _between_views(items: list[str]) -> dict[tuple[str, str], list[str]]:
     return out
 
 
+def _payload_key(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, default=repr)
+
+
 def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
-          required: tuple[str, ...] = PROPERTIES) -> Report:
+          required: tuple[str, ...] = PROPERTIES, uniform: bool = False) -> Report:
+    """Judge `records`. `quiesced`: the run settled, so agreement and
+    validity can be judged (else they are reported as not judged).
+    `uniform` (quorum mode): every life is held to integrity, view
+    agreement, total order and view synchrony, whatever became of it -
+    what any member delivered, a majority held."""
+    records = list(records)
     every = lives_of(records)
     stayed = [life for life in every if life.stayed]
     # Held to order too: a member that ended the run halted (what it
     # delivered, a majority held), but not to ending with the others.
-    judged = [life for life in every if life.stayed or life.fate == "halted"]
+    judged = every if uniform else [life for life in every if life.stayed or life.fate == "halted"]
     bad: list[Violation] = []
     sent = {m for life in every for m in life.mcasts}
     # A killed member's last records may die with it: its messages can be
@@ -241,6 +261,9 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
                                      f"after {ha[k - 1] if k else 'the start'} one has {ha[k]} "
                                      f"and the other {hb[k]}"))
 
+    if quiesced and not stayed and every:
+        bad.append(Violation("agreement", "no member stayed to the end: nothing was shown "
+                                          "to agree or to be delivered"))
     if quiesced:
         ends = {life.name: life.items[-1] for life in stayed if life.items}
         if len(set(ends.values())) > 1:
@@ -254,11 +277,24 @@ def check(records: Iterable[dict[str, Any]], quiesced: bool = True,
                 key = "m:" + mid
                 if key not in delivered:
                     bad.append(Violation("validity", f"{life.name} multicast {mid}; it was never delivered"))
+        # The oracle: payloads the run asked of members that stayed, against
+        # the payloads of what was delivered (a payload the core dropped
+        # before numbering it has no id to miss).
+        payload_of = {r["item"]: _payload_key(r.get("payload")) for r in records
+                      if r["kind"] == "deliver"}
+        got = Counter(payload_of[x] for x in delivered if x in payload_of)
+        asked = Counter(p for life in stayed for p in life.submitted)
+        for p, n in sorted(asked.items()):
+            if got[p] < n:
+                who = sorted({life.name for life in stayed if p in life.submitted})
+                bad.append(Violation("validity", f"{', '.join(who)} was asked to multicast {p} "
+                                                 f"{n} time(s); delivered {got[p]}"))
 
     stats = {"lives": len(every), "stayed": len(stayed), "messages": len(sent),
              "views": len({v for life in every for v, _, _ in life.views}),
              "deliveries": sum(len(life.items) for life in every)}
-    return Report(bad, stats, required)
+    unjudged = () if quiesced else ("agreement", "validity")
+    return Report(bad, stats, required, unjudged)
 
 
 class Known:

@@ -53,6 +53,7 @@ class Timing:
     ack_every: int = 32           # a member acks at least this often (entries)
     ack_broadcasts: int = 2       # ... and at least every this many broadcasts with entries
     inflight: int = 2             # leader -> member broadcasts between two answers
+    lost_after: float = 0.4       # ... one the member's answers this much later lack is lost
     nack_retry: float = 0.1       # ask again for the same missing entries
     mcast_retry: float = 0.5      # resend an undelivered multicast
     retry_batch: int = 8          # ... at most this many at a time

@@ -36,7 +36,14 @@ class Gms:
         self.leader: Optional[Member] = None   # whom we follow (or await)
         self.epoch = 0          # epoch of the leader we follow (or will)
         self.ballot: tuple[int, int, str] = (0, 0, "")  # highest promised
-        self.log_epoch = 0      # epoch of the leader whose stream we hold
+        # The regime whose history our stream follows (Viewstamped
+        # Replication's "last normal view"): it advances only when a new
+        # leader's whole suffix, up to the view that starts its regime, has
+        # arrived (`take_entries`), never on a bare word from that leader.
+        self.log_epoch = 0
+        # A new regime's entries while they are still incomplete:
+        # (epoch, its start, seq -> entry above what we delivered).
+        self.switch: Optional[tuple[int, int, dict[int, Entry]]] = None
         self.stream = Stream(self.f.ordering, keep=self.f.reliable)
         self.table: dict[Member, tuple[Inc, int]] = {}  # sender -> (inc, last n delivered)
         self.inc: Inc = (0, 0)  # own incarnation
@@ -59,9 +66,6 @@ class Gms:
         self.watching: dict[Member, None] = {}
         self.top_seen = 0
         self.heard_at = NEVER   # last word from the leader we follow
-        # Has the leader we follow spoken to us as leader? Not when we only
-        # guessed it as the next in line after its predecessor failed.
-        self.heard_leader = False
         self.nack_first = 0
         self.nack_at = NEVER
         self.nack_wait = self.t.nack_retry
@@ -132,6 +136,34 @@ class Gms:
                 self.stats["kept_max"] = max(self.stats["kept_max"], len(self.stream))
                 self.out.append(StartTimer(self.t.tick))
 
+    def invariants(self) -> Optional[str]:
+        """What must hold after every event, by construction; None if it
+        does, else what broke. The simulators assert it after each step."""
+        s = self.stream
+        if self.f.ordering == "gapless":
+            if not s.trimmed <= s.delivered <= s.received:
+                return f"stream out of order: trimmed {s.trimmed}, delivered {s.delivered}, " \
+                       f"received {s.received}"
+            if any(seq <= s.trimmed for seq in s.entries):
+                return f"an entry at or below the trim point {s.trimmed} is kept"
+            missing = next((seq for seq in range(s.trimmed + 1, s.received + 1)
+                            if seq not in s.entries), None)
+            if missing is not None:
+                return f"entry {missing} missing below received {s.received}"
+            wrong = next((seq for seq, e in s.entries.items() if e.seq != seq), None)
+            if wrong is not None:
+                return f"entry kept at {wrong} is numbered {s.entries[wrong].seq}"
+        if self.log_epoch > self.epoch:
+            return f"log epoch {self.log_epoch} above epoch {self.epoch}"
+        if self.config.quorum and self.has_state and s.delivered > max(self.commit, self.base):
+            return f"delivered {s.delivered} beyond the commit point {self.commit}"
+        if self.role.name == "leader":
+            if self.config.quorum and self.commit > s.received:
+                return f"leader's commit {self.commit} beyond its stream {s.received}"
+            if self.leader != self.me:
+                return f"a leader following {self.leader}"
+        return None
+
     @property
     def role_name(self) -> str:
         return "stopped" if self.stopped is not None else self.role.name
@@ -192,6 +224,7 @@ class Gms:
         """Start a new group of one: view 1, epoch 1, ourselves leading."""
         from .roles.leader import Leader
         self.epoch = self.log_epoch = 1
+        self.switch = None
         self.ballot = (1, 1, self.me.name)
         self.leader = self.me
         self.stream.reset(0)
@@ -211,6 +244,7 @@ class Gms:
         # A newcomer takes the group's epoch as it is, even one below what it
         # promised in an earlier life: that life is over.
         self.epoch = self.log_epoch = b.epoch
+        self.switch = None
         self.ballot = (b.epoch, 0, "")
         self.leader = view.leader
         self.base = view.seq - 1
@@ -222,7 +256,6 @@ class Gms:
         self.renumber(view.inc_of(self.me))
         self.top_seen = b.top
         self.heard_at = self.now
-        self.heard_leader = True
         self.note_got(b.src, b.epoch, b.n)
         if self.f.reliable:
             self.has_state = False
@@ -231,6 +264,10 @@ class Gms:
         self.watch_only((view.leader,))
         self.receive(tuple(e for e in b.entries if e.seq >= view.seq))
         self.flush_backlog()
+        if self.f.reliable and self.role.name == "slave":
+            # In quorum mode our view counts us: it commits once we say we
+            # hold it (a majority of a view of two is both).
+            self.ack()
 
     def rejoin(self, reason: str, contact: Optional[Member]) -> None:
         """We are out of the group: join again (gms4) or stop.
@@ -253,6 +290,7 @@ class Gms:
         self.own_seen = self.n
         self.view = None
         self.leader = None
+        self.switch = None
         self.stream.reset(0)
         self.commit = 0
         self.table.clear()
@@ -270,23 +308,61 @@ class Gms:
         if b.epoch < self.epoch:
             self.reject(b.src)
             return False
-        if b.epoch > self.epoch or b.src != self.leader:
+        if b.epoch > self.epoch:
+            # A leader only broadcasts once its takeover is done, and its
+            # view holds only those who promised: not us. (It may name us
+            # all the same, admitted through an old Join under another
+            # incarnation: the rejoin sorts that out.)
+            self.rejoin(f"{b.src} took over (epoch {b.epoch}) without this member", b.src)
+            return False
+        if b.src != self.leader:
             self.note(f"dropped broadcast from {b.src} (epoch {b.epoch}): "
                       f"we follow {self.leader} (epoch {self.epoch})", logging.WARNING)
             return False
-        if self.log_epoch < b.epoch:
-            # Anything undelivered came from an older regime: the new leader
-            # decides what follows what we delivered.
-            self.stream.truncate_after(self.stream.delivered)
-            self.log_epoch = b.epoch
         self.heard_at = self.now
-        self.heard_leader = True
         self.note_got(b.src, b.epoch, b.n)
         self.commit = max(self.commit, b.commit)
         self.top_seen = max(self.top_seen, b.top)
         if b.entries:
             self.unacked_broadcasts += 1    # the leader's sending is clocked by our acks
         return True
+
+    def take_entries(self, b: Broadcast) -> None:
+        """Entries from the leader we follow (accepted by `accept_broadcast`).
+
+        A leader that took over adopted the newest history its survivors
+        held and put its first view (`b.start`) after it; everything we
+        hold beyond what we delivered may differ from that history. So a new
+        regime's entries are gathered aside, and only when all of them from
+        what we delivered up to its start have arrived do they replace our
+        undelivered suffix, and our log epoch become the leader's. Until
+        then our stream stays what it was: should this leader fail as well,
+        that is what we report to the next candidate, ranked under the
+        regime it came from. (Taking a bare heartbeat of the new regime as
+        the switch once let a member with a short stream outrank members
+        that had delivered more.)"""
+        if not self.f.reliable or b.epoch == self.log_epoch:
+            self.receive(b.entries)
+            return
+        first = self.stream.delivered + 1
+        if b.start < first:
+            # We delivered beyond where this regime begins: its leader
+            # adopted a history without our deliveries, so it took over
+            # without us (we missed being put out).
+            self.rejoin(f"{b.src} took over without this member (epoch {b.epoch})", b.src)
+            return
+        if self.switch is None or self.switch[0] != b.epoch:
+            self.switch = (b.epoch, b.start, {})
+        gathered = self.switch[2]
+        for e in b.entries:
+            if e.seq >= first:
+                gathered.setdefault(e.seq, e)
+        if any(seq not in gathered for seq in range(first, b.start + 1)):
+            return
+        self.switch = None
+        self.stream.truncate_after(self.stream.delivered)
+        self.log_epoch = b.epoch
+        self.receive(gathered[seq] for seq in sorted(gathered))
 
     def note_got(self, src: Member, epoch: int, n: int) -> None:
         if self.got_from != (src, epoch):
@@ -350,11 +426,21 @@ class Gms:
                 self.flush_backlog()
 
     def renumber(self, inc: Inc) -> None:
-        """Our incarnation is `inc`: a new one numbers its multicasts afresh."""
+        """Our incarnation is `inc`: a new one numbers its multicasts afresh.
+
+        Multicasts of the old one not delivered by now never will be: every
+        leader refuses an incarnation the stream has replaced, and what was
+        sequenced under it came before the view that replaced it. So they
+        are numbered again under the new one, in their order, ahead of
+        anything not yet numbered (keeping them would resend them for ever,
+        always refused)."""
         if inc != self.inc:
             self.inc = inc
             self.n = self.own_seen = 0
             self.batches = []
+            waiting = [entry[0].payload for _, entry in sorted(self.outbox.items())]
+            self.outbox.clear()
+            self.backlog[:0] = waiting
 
     def install(self, v: View) -> None:
         old = self.view
@@ -369,10 +455,13 @@ class Gms:
                 self.suspects.discard(m)
         for m in before.difference(v.members):
             self.table.pop(m, None)
+        renewed = self.me in v.members and v.inc_of(self.me) != self.inc
         if self.me in v.members:
             self.renumber(v.inc_of(self.me))
         self.app(InstallView(v))
         self.role.on_view(self, old, v)
+        if renewed and self.role.name in ("slave", "leader"):
+            self.flush_backlog()
 
     def latest_view(self) -> View:
         """The newest view in the stream, delivered or not."""
@@ -468,10 +557,21 @@ class Gms:
 
     # -- member-side reliability (gms4) --------------------------------------
 
-    def ask_missing(self) -> None:
+    def missing(self) -> tuple[int, int]:
+        """The first range of entries to ask the leader for (empty if
+        first > last): the first gap in our stream, or, while a new
+        regime's entries are gathered, the first gap among them."""
+        if self.switch is not None and self.switch[0] == self.epoch:
+            _, start, gathered = self.switch
+            first = next((s for s in range(self.stream.delivered + 1, start + 1)
+                          if s not in gathered), start + 1)
+            above = [s for s in gathered if s > first]
+            return first, (min(above) - 1 if above else max(start, self.top_seen))
         held = self.stream.held_beyond()
-        target = held - 1 if held else self.top_seen     # the first gap first
-        first = self.stream.received + 1
+        return self.stream.received + 1, (held - 1 if held else self.top_seen)
+
+    def ask_missing(self) -> None:
+        first, target = self.missing()
         if target < first:
             return
         if first == self.nack_first:

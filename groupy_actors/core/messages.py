@@ -125,6 +125,10 @@ class Broadcast:
     delivered, below which histories may be trimmed. `n` numbers what the
     leader sent this member (gms4's send window; 0: not counted). In quorum
     mode `commit` is the highest number a majority holds: deliverable.
+    `start` is where this leader's regime begins: the number of the view
+    it installed on taking over (1 for the founder). A member takes the
+    regime's entries only once it holds all of them from what it delivered
+    up to `start` (see `Gms.take_entries`).
     """
 
     src: Member
@@ -134,6 +138,7 @@ class Broadcast:
     stable: int
     n: int = field(default=0, compare=False)     # flow control, not content
     commit: int = field(default=0, compare=False)  # quorum mode: see Gms.commit
+    start: int = field(default=0, compare=False)
 
 
 @wire
@@ -186,8 +191,14 @@ class Inquiry:
 class Promise:
     """Answer to an Inquiry: entries held beyond the candidate's base.
 
-    `joined` is False from a newcomer whose view has not reached it yet; the
-    candidate leaves it out and the newcomer joins again.
+    `log_epoch` is the regime whose history the promiser's stream follows
+    (Viewstamped Replication's last normal view): with `received`, it ranks
+    the histories (see `roles/electing.adopt`). `view` is the newest view
+    in that stream and `inc` the promiser's own incarnation: a member
+    missing from the newest view of the newest history, or named there
+    under another incarnation, was put out of the group in a regime it
+    never heard from. `joined` is False from a newcomer whose view has not
+    reached it yet; the candidate leaves it out and the newcomer joins again.
     """
 
     src: Member
@@ -197,6 +208,8 @@ class Promise:
     received: int
     entries: tuple[Entry, ...]
     joined: bool
+    inc: Inc = (0, 0)
+    view: Optional[View] = None
 
 
 @wire

@@ -16,6 +16,10 @@ class Faults:
                      `arghh`: a crash in the middle of a fan-out or a flush).
     max_crashes:     never crash more than this many in all (None: members-1).
     joins, leaves:   members joining and leaving gracefully during the run.
+    crash_loses_queued: a crash also loses, on each of the crashed member's
+                     links, the messages its transport had not sent yet (a
+                     suffix of what is under way), as a SIGKILL does on
+                     Thespian; without it, everything sent before arrives.
     partitions:      times the network splits in two (a random minority, with
                      the leader half the time) for `partition_length`; no
                      message crosses the cut until it heals.
@@ -33,6 +37,7 @@ class Faults:
     joins: int = 0
     leaves: int = 0
     down_in_order: bool = True
+    crash_loses_queued: bool = True
     partitions: int = 0
     partition_length: tuple[float, float] = (500.0, 1500.0)
     latency: tuple[float, float] = (1.0, 5.0)

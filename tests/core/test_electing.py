@@ -6,6 +6,7 @@ from groupy_actors.core import (Ack, Broadcast, Deliver, Down, Expelled, Inquiry
 from .net import A, B, C, D, Net
 
 INC = {"a": (1, 1), "b": (1, 2), "c": (1, 3), "d": (1, 4)}
+VIEW4 = View(4, 4, (A, B, C, D), tuple(INC.values()))
 
 
 def electing(names="abcd", **timing):
@@ -16,7 +17,8 @@ def electing(names="abcd", **timing):
 
 def promise(src, delivered, entries=(), epoch=2, log_epoch=1):
     received = entries[-1].seq if entries else delivered
-    return Promise(src, epoch, log_epoch, delivered, received, tuple(entries), True)
+    return Promise(src, epoch, log_epoch, delivered, received, tuple(entries), True,
+                   INC[src.name], VIEW4)
 
 
 def test_it_asks_every_survivor_for_a_promise():

@@ -94,8 +94,8 @@ def test_the_leader_sends_a_member_at_most_inflight_broadcasts_between_answers()
     assert Send(C, batch) not in out
 
 
-def test_a_window_whose_sends_were_all_lost_opens_again_by_a_probe():
-    net = Net("gms4", "abc", inflight=2, heartbeat=0.1, suspect_after=1.6)
+def test_a_window_whose_sends_were_all_lost_opens_again():
+    net = Net("gms4", "abc", inflight=2, heartbeat=0.1, suspect_after=1.6, lost_after=0.2)
     a = net["a"]
     had = net["b"].got_from_leader()
     a.handle(Ack(B, 1, 3, had), 1.0)
@@ -107,9 +107,10 @@ def test_a_window_whose_sends_were_all_lost_opens_again_by_a_probe():
     quiet = [sends(a.handle(Ack(B, 1, 3, had), t), Broadcast) for t in (1.05, 1.1, 1.15)]
     to_b = [m for out in quiet for m in out]
     assert to_b == []
-    # After a suspicion time / PROBES without sending, a heartbeat goes
-    # anyway; b's answer to it shows the window free.
+    # Once b's answers come lost_after later than those sends and still
+    # lack them, they count as lost: the window is free for a heartbeat.
     a.handle(Ack(C, 1, 5, net["c"].got_from_leader() + 2), 1.25)
+    a.handle(Ack(B, 1, 3, had), 1.25)
     probe = [m for m in sends(a.handle(Tick(), 1.25), Broadcast) if m.n > had + 2]
     assert len(probe) == 1 and probe[0].n == had + 3
     assert probe[0].top == 5                # b learns it misses 4 and 5

@@ -178,7 +178,9 @@ def test_an_inquiry_is_answered_with_what_we_hold_beyond_its_base():
     m4 = msg(4, "x")
     b.handle(Broadcast(A, 1, (m4,), 4, 1), 1.0)
     effects = b.handle(Inquiry(C, 2, 3, 3), 1.1)
-    assert effects == [Unwatch(A), Watch(C), Send(C, Promise(B, 2, 1, 4, 4, (m4,), True))]
+    view3 = View(3, 3, (A, B, C), (INC["a"], INC["b"], INC["c"]))
+    assert effects == [Unwatch(A), Watch(C), Send(C, Promise(B, 2, 1, 4, 4, (m4,), True,
+                                                             INC["b"], view3))]
     assert b.leader == C
 
 

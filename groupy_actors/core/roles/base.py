@@ -106,11 +106,10 @@ def promise(g: "Gms", q: Inquiry) -> None:
         # It may wait up to takeover_timeout for others before its first
         # view: suspecting it sooner deposes a candidate about to succeed.
         g.heard_at = g.now + g.t.takeover_timeout
-        g.heard_leader = True
         if not isinstance(g.role, Slave):
             g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)
             g.become(Slave())
         g.watch_only((q.src,))
     s = g.stream
     g.send(q.src, Promise(g.me, q.epoch, g.log_epoch, s.delivered, s.received,
-                          tuple(s.range(q.base + 1, s.received)), True))
+                          tuple(s.range(q.base + 1, s.received)), True, g.inc, g.latest_view()))

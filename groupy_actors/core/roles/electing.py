@@ -44,13 +44,18 @@ def start_takeover(g: "Gms") -> None:
     role.maybe_finish(g)
 
 
-def adopt(g: "Gms", replies: list[Promise]) -> None:
-    """Make our stream the most recent history the survivors hold.
+def adopt(g: "Gms", replies: list[Promise]) -> View:
+    """Make our stream the most recent history the survivors hold, and
+    return the newest view in it.
 
-    Histories written under the newest leader epoch are prefixes of one
-    stream, so their union is exact even where each member holds only a part
-    (a newcomer's starts at its own view); older ones may hold entries that
-    newer leaders replaced, so they count only if nothing newer exists.
+    Histories are ranked by the regime they follow (`log_epoch`), then by
+    length: Viewstamped Replication's rule. Histories that follow one
+    regime are prefixes of that leader's stream, so their union is exact
+    even where each member holds only a part (a newcomer's starts at its
+    own view); older ones may hold entries that newer leaders replaced, so
+    they count only if nothing newer exists. The newest view is taken from
+    the promises too: ours may be older than a view the newest history
+    holds below what we delivered.
     """
     newest = max([g.log_epoch] + [p.log_epoch for p in replies])
     if newest > g.log_epoch:
@@ -60,6 +65,11 @@ def adopt(g: "Gms", replies: list[Promise]) -> None:
             for e in p.entries:
                 g.stream.add(e)
     g.stream.truncate_after(g.stream.received)      # nothing above a hole
+    views = [p.view for p in replies if p.log_epoch == newest and p.view is not None]
+    own = g.latest_view()
+    if g.log_epoch == newest or own.seq > g.stream.delivered:
+        views.append(own)
+    return max(views, key=lambda v: v.seq)
 
 
 class Electing(Role):
@@ -101,6 +111,15 @@ class Electing(Role):
 
     def voters(self) -> list[Member]:
         return [m for m, p in self.promises.items() if p.joined]
+
+    def no_history(self, g: "Gms", latest: View) -> None:
+        text = (f"view {latest.view_id} lies beyond the history the survivors could hand "
+                f"over (up to {g.stream.received})")
+        if g.config.quorum:
+            from .quorum import halt
+            halt(g, text)
+        else:
+            g.rejoin(text, None)
 
     def no_majority(self, g: "Gms") -> None:
         from .quorum import halt
@@ -147,7 +166,6 @@ class Electing(Role):
             g.note(f"{r.leader} takes over instead (epoch {r.epoch})", logging.WARNING)
             g.leader = r.leader
             g.heard_at = g.now
-            g.heard_leader = False
             g.become(Slave())
             g.watch_only((r.leader,))
 
@@ -163,17 +181,26 @@ class Electing(Role):
 
     def finish(self, g: "Gms") -> None:
         from .leader import Leader, note_sequenced
-        adopt(g, [p for p in self.promises.values() if p.joined])
+        latest = adopt(g, [p for p in self.promises.values() if p.joined])
         g.log_epoch = g.epoch
-        if not self.quorate(g):         # the histories named a newer, larger view
-            self.no_majority(g)
+        if latest.seq > g.stream.received:
+            # Not one of us holds the whole newest history: a view would
+            # skip part of it.
+            self.no_history(g, latest)
             return
-        latest = g.latest_view()
-        if g.me not in latest.members:
+        if g.me not in latest.members or latest.inc_of(g.me) != g.inc:
+            # The newest history put us out (in a regime we never heard
+            # from): what we delivered since may not be in it.
             g.rejoin("the group removed this member before its leader failed",
                      next((m for m in latest.members if m not in g.dead), None))
             return
-        joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead}
+        if not self.quorate(g):         # the histories named a newer, larger view
+            self.no_majority(g)
+            return
+        # Only members the newest view names under the incarnation they
+        # hold: one renewed or removed there is out, whatever it believes.
+        joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead
+                  and m in latest.members and latest.inc_of(m) == p.inc}
         members = [g.me] + [m for m in latest.members if m != g.me and m in joined]
         silent = [m for m in self.waiting_for(g)]
         # What any of them delivered, a majority held (quorum mode).
@@ -183,9 +210,10 @@ class Electing(Role):
         view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
                     tuple(latest.inc_of(m) for m in members))
         g.stream.add(view)
+        leader.latest = view
         for m in members[1:]:
             fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
-            g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable))
+            g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable, start=view.seq))
             leader.sent[m], leader.next[m] = g.now, view.seq + 1
         for m in silent:
             g.send(m, Expelled(g.me, g.epoch, view.view_id, "did not answer the new leader in time"))

@@ -38,8 +38,13 @@ class Joining(Role):
                 and e.inc_of(g.me) != g.inc]
         view = next((e for e in ours if e.inc_of(g.me)[1] == e.view_id), None)
         if view is None:
-            if ours and g.f.reliable and g.now - self.asked >= g.t.join_retry:
+            # A leader that sends us anything counts us in (our admission
+            # was lost, or a contact that forwarded our Join is gone): ask
+            # it directly, and keep asking it.
+            if g.f.reliable and g.now - self.asked >= g.t.join_retry:
                 self.asked = g.now
+                if b.src not in self.contacts:
+                    self.contacts.append(b.src)
                 g.send(b.src, Join(g.me, g.inc))
             return
         if g.f.reliable and b.src != view.leader:
@@ -61,7 +66,7 @@ class Joining(Role):
 
     def on_Inquiry(self, g: "Gms", q) -> None:
         if g.f.reliable:    # not in yet: the new leader should leave us out
-            g.send(q.src, Promise(g.me, q.epoch, 0, 0, 0, (), False))
+            g.send(q.src, Promise(g.me, q.epoch, 0, 0, 0, (), False, g.inc, None))
 
     def on_Reject(self, g: "Gms", r) -> None:
         pass

@@ -32,7 +32,6 @@ class _Snapshot:
 class Leader(Role):
     name = "leader"
     LAST_WORD = 3   # unanswered sends beyond `inflight` kept for views, state, expulsion
-    PROBES = 8      # sends per suspicion time to a member whose window stays full
 
     def __init__(self, g: "Gms", acked: Optional[dict[Member, int]] = None) -> None:
         self.acked: dict[Member, int] = dict(acked or {})   # delivered, per member
@@ -64,13 +63,27 @@ class Leader(Role):
         self.commit_sent: dict[Member, int] = {}
         self.order: dict[Member, tuple[Inc, int]] = sequenced_table(g)
         self.view_seq = 0
-        self.unanswered: dict[Member, int] = {}
+        # Sends to each member not yet acknowledged: n -> when. One the
+        # member's later answers show it never had is taken for lost (see
+        # `unanswered`): it no longer holds a place in the window (else a
+        # lost tail would silence us for good); the member asks for what
+        # it missed.
+        self.unacked: dict[Member, dict[int, float]] = {}
         self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
         self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
         self.settling = False
+        self.joins: dict[Member, Join] = {}     # asked while we were leaving
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
         self.quorum: Optional[Quorum] = Quorum() if g.config.quorum else None
+        # Where our regime begins: the view we are about to install (the
+        # founder's first, or the one a takeover puts after the history it
+        # adopted). Every broadcast says so (see Gms.take_entries).
+        self.start = g.stream.received + 1
+        # The newest view we have sequenced, delivered or not: in quorum
+        # mode the one that counts (a majority of it commits; as Raft uses
+        # its latest configuration, committed or not).
+        self.latest: Optional[View] = g.latest_view() if g.view is not None else None
         self.update_stable(g)
 
     # -- appending to the stream ---------------------------------------------
@@ -81,6 +94,8 @@ class Leader(Role):
         multicasts of one actor message leave in one Broadcast rather than
         filling the send window with one each."""
         g.stream.add(e)
+        if type(e) is View:
+            self.latest = e
         if g.f.reliable:
             for m in to:
                 self.next.setdefault(m, e.seq)
@@ -104,20 +119,18 @@ class Leader(Role):
             self.tell(g, m, b, spare=self.LAST_WORD)
 
     def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0) -> bool:
-        """Send `m` a message, unless `inflight + spare` are unanswered.
-        What is not a push still goes, once in a while: should our last
-        sends all be lost, only a later one can show m's window is free."""
+        """Send `m` a message, unless `inflight + spare` sends are under
+        way to it (sent, not acknowledged, not yet taken for lost)."""
         if g.f.reliable:
-            if self.unanswered.get(m, 0) >= g.t.inflight + spare and (
-                    not spare or g.now - self.sent.get(m, NEVER) < g.t.suspect_after / self.PROBES):
+            if self.unanswered(g, m) >= g.t.inflight + spare:
                 return False
             n = self.serial[m] = self.serial.get(m, 0) + 1
             if type(msg) is Broadcast:
-                msg = replace(msg, n=n, commit=g.commit)
+                msg = replace(msg, n=n, commit=g.commit, start=self.start)
                 self.commit_sent[m] = g.commit
             elif type(msg) is Propose:
                 msg = replace(msg, n=n)
-            self.unanswered[m] = self.unanswered.get(m, 0) + 1
+            self.unacked.setdefault(m, {})[n] = g.now
         g.send(m, msg)
         self.sent[m] = g.now
         return True
@@ -148,11 +161,32 @@ class Leader(Role):
 
     def had(self, m: Member, got: int) -> None:
         got = self.got[m] = max(got, self.got.get(m, 0))
-        self.unanswered[m] = max(0, self.serial.get(m, 0) - got)
+        flight = self.unacked.get(m)
+        if flight:
+            for n in [n for n in flight if n <= got]:
+                del flight[n]
+
+    def unanswered(self, g: "Gms", m: Member) -> int:
+        """Sends to `m` that may still be under way: not acknowledged, and
+        not older, by `lost_after`, than its latest word (a member that
+        keeps answering without having had them, did not get them; one
+        that went silent is sent nothing more until it answers)."""
+        flight = self.unacked.get(m)
+        if not flight:
+            return 0
+        cutoff = self.heard.get(m, NEVER) - g.t.lost_after
+        for n in [n for n, t in flight.items() if t < cutoff]:
+            del flight[n]
+        return len(flight)
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
         self.append(g, Msg(g.stream.received + 1, self.canonical(g, mc.sender), mc.inc, mc.n,
-                           mc.payload), g.others(), later=True)
+                           mc.payload), self.others(g), later=True)
+
+    def others(self, g: "Gms") -> list[Member]:
+        """The members of our newest view but us."""
+        latest = self.latest or g.view
+        return [m for m in latest.members if m != g.me] if latest is not None else []
 
     def canonical(self, g: "Gms", m: Member) -> Member:
         """Our view's object for `m`: entries that share their sender's
@@ -163,7 +197,7 @@ class Leader(Role):
         while self.settling:
             self.settling = False
             pending, self.unpushed = self.unpushed, {}
-            ours = set(g.others())
+            ours = set(self.others(g))
             for m in pending:
                 if m in ours:
                     self.push(g, m)
@@ -277,30 +311,41 @@ class Leader(Role):
 
     def on_Join(self, g: "Gms", j: Join) -> None:
         who = j.joiner
-        if who in g.view.members:
-            ours = g.view.member(who)
+        latest = self.latest or g.view
+        if who in latest.members:
+            ours = latest.member(who)
             if ours.contact != who.contact:
                 g.send(who, JoinRefused(g.me, f"the name {who.name!r} is taken in this group"))
-            elif j.inc == g.view.inc_of(who):
-                self.change_view(g, g.view.members, renew=(who,))   # it lost its place
+            elif j.inc == latest.inc_of(who) and who in g.view.members:
+                # It believes it lost its place (or this is an old copy of
+                # such a Join): a new incarnation. A member that was in fact
+                # still here numbers its undelivered multicasts afresh under
+                # it (Gms.renumber), so none is lost.
+                self.change_view(g, g.view.members, renew=(who,))
             else:
-                self.resend_admission(g, who)
+                self.resend_admission(g, who, latest)
             return
         if g.leaving:
+            self.joins[who] = j         # for the next leader (see `last_word`)
             return
         self.change_view(g, g.view.members + (who,))
 
-    def resend_admission(self, g: "Gms", who: Member) -> None:
+    def resend_admission(self, g: "Gms", who: Member, latest: View) -> None:
         """A Join from a member under an incarnation it no longer has: either
         it missed the view admitting it (then it has acknowledged nothing
-        since, so we keep the stream from that view: send it again), or the
-        Join is an old copy (then there is nothing to do)."""
+        since, so we keep the stream from that view), or the Join is an old
+        copy. Either way, send the stream again from that view: the Join
+        says that nothing we sent it since has arrived, so its send window
+        is free (counting those sends as outstanding starved the resend
+        when they were lost)."""
         first = self.acked.get(who, 0) + 1
         admission = g.stream.get(first)
-        if isinstance(admission, View) and admission.inc_of(who) == g.view.inc_of(who):
-            entries = tuple(g.stream.range(first, first + g.t.resend_batch - 1))
-            self.tell(g, who, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable),
-                      spare=self.LAST_WORD)
+        if isinstance(admission, View) and who in admission.members \
+                and admission.inc_of(who) == latest.inc_of(who):
+            self.unacked.pop(who, None)
+            self.got[who] = self.serial.get(who, 0)
+            self.next[who] = first
+            self.push(g, who)
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         if lv.src in g.view.members and lv.src != g.me:
@@ -313,6 +358,21 @@ class Leader(Role):
         if d.member in g.view.members and d.member != g.me:
             self.change_view(g, [m for m in g.view.members if m not in g.dead])
 
+    def last_word(self, g: "Gms", new: View) -> None:
+        """We leave: the view without us is delivered here. Tell those who
+        stay everything they have not been sent, with the commit point (in
+        quorum mode they deliver our last view only once they learn it,
+        and a member that never did re-ran takeovers for ever), and hand
+        the Joins that came meanwhile to the next leader."""
+        if g.f.reliable:
+            for m in new.members:
+                first = self.next.get(m, g.stream.received + 1)
+                entries = tuple(g.stream.range(first, g.stream.received))
+                g.send(m, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable,
+                                    commit=g.commit, start=self.start))
+        for j in self.joins.values():
+            g.send(new.leader, j)
+
     def start_leaving(self, g: "Gms") -> None:
         if g.f.reliable and g.outbox:
             return                      # our own multicasts first (see on_Tick)
@@ -324,6 +384,7 @@ class Leader(Role):
 
     def on_view(self, g: "Gms", old: Optional[View], new: View) -> None:
         if g.me not in new.members:
+            self.last_word(g, new)
             g.stop("left the group")
             return
         others = g.others()
@@ -334,11 +395,11 @@ class Leader(Role):
                 self.next[m] = max(self.next.get(m, new.seq), new.seq)
                 self.progress[m] = self.heard[m] = g.now
                 self.held.pop(m, None)          # multicasts of the old life
-                self.unanswered[m] = 0          # (it counts our sends afresh)
+                self.unacked.pop(m, None)       # (it counts our sends afresh)
                 self.holds[m] = new.seq - 1
         for m in [m for m in self.acked if m not in new.members]:
             for table in (self.acked, self.progress, self.heard, self.sent, self.held,
-                          self.next, self.unanswered, self.serial, self.got, self.holds,
+                          self.next, self.unacked, self.serial, self.got, self.holds,
                           self.commit_sent):
                 table.pop(m, None)
         g.watch_only(others)
@@ -362,8 +423,9 @@ class Leader(Role):
         return True
 
     def advance_commit(self, g: "Gms") -> None:
-        """Quorum mode: deliver what a majority of the view now holds."""
-        members = g.view.members if g.view is not None else (g.me,)    # founding
+        """Quorum mode: deliver what a majority of our newest view holds."""
+        latest = self.latest or g.view
+        members = latest.members if latest is not None else (g.me,)    # founding
         holds = sorted([g.stream.received] + [self.holds.get(m, self.acked.get(m, 0))
                                               for m in members if m != g.me], reverse=True)
         commit = holds[min(majority(len(members)), len(holds)) - 1]
@@ -375,8 +437,8 @@ class Leader(Role):
             # Members learn it with our next send: one with none under way
             # now, the others when they answer (an idle group's last entries
             # would wait for the heartbeat otherwise).
-            for m in g.others():
-                if self.commit_sent.get(m, 0) < g.commit and not self.unanswered.get(m, 0) \
+            for m in self.others(g):
+                if self.commit_sent.get(m, 0) < g.commit and not self.unanswered(g, m) \
                         and not self.push(g, m):
                     self.tell_commit(g, m)
 

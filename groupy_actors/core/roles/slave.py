@@ -28,8 +28,6 @@ class Slave(Role):
         if j.joiner == g.leader and g.f.reliable:
             # Whom we follow is asking to be let in: it no longer leads.
             g.note(f"{g.leader} is joining again: it no longer leads", logging.WARNING)
-            # That is word from it: it leads no views we might not know of.
-            g.heard_leader = True
             g.suspects.add(g.leader)
             leader_down(g)
             return
@@ -52,7 +50,7 @@ class Slave(Role):
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
         if not g.accept_broadcast(b):
             return
-        g.receive(b.entries)
+        g.take_entries(b)
         if g.f.reliable and g.role is self and g.stopped is None:
             g.stream.trim(b.stable)
             g.ask_missing()
@@ -141,15 +139,7 @@ def leader_down(g: "Gms") -> None:
     if new != g.me:
         g.leader = new
         g.heard_at = g.now
-        g.heard_leader = False
         g.watch_only((new,))
-        return
-    if mode == "flush" and not g.heard_leader and not g.config.quorum:
-        # The leader that failed never reached us: it may have formed views
-        # without us, with members we do not know. Taking over alone could
-        # start a second group; join whoever is left instead (or stop).
-        # (In quorum mode the takeover's majority rule covers this.)
-        g.rejoin(f"lost the group: {g.leader} failed before it reached this member", None)
         return
     if mode == "flush":
         from .electing import start_takeover
