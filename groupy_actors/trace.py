@@ -4,7 +4,8 @@ The simulator and the actor shell write the same records, so one checker
 (`groupy_actors.checker`) judges both. Kinds:
 
   start    the member began (contact: whom it joined through, or null)
-  mcast    it multicast; id names the message
+  mcast    it multicast; id names the message (replaces: the id the same
+           multicast had before its sender got a new incarnation)
   deliver  it delivered stream item `item` (seq, view, sender, payload)
   view     it installed view `view` (members, leader); restored views come
            with a state transfer and are not new stream items
@@ -51,7 +52,10 @@ def of_effect(member: str, effect: Any, t: float) -> Optional[dict[str, Any]]:
         return {"t": t, "member": member, "kind": "state", "seq": effect.seq,
                 "after": effect.after, "source": effect.source.name}
     if isinstance(effect, Accepted):
-        return {"t": t, "member": member, "kind": "mcast", "id": effect.msg_id}
+        record = {"t": t, "member": member, "kind": "mcast", "id": effect.msg_id}
+        if effect.replaces:
+            record["replaces"] = effect.replaces
+        return record
     if isinstance(effect, Rejoining):
         return {"t": t, "member": member, "kind": "rejoin", "reason": effect.reason,
                 "abandoned": effect.abandoned}

@@ -45,9 +45,11 @@ class InstallView:
 @wire
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """The application's multicast was taken and will be known as `msg_id`."""
+    """The application's multicast was taken and will be known as `msg_id`
+    (`replaces`: the id it had before its sender got a new incarnation)."""
 
     msg_id: str
+    replaces: Optional[str] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,11 @@ from .stream import Stream
 from .validate import problem
 
 NEVER = float("-inf")
+
+
+def msg_id(mc: Mcast) -> str:
+    """The id a multicast's message will have: sender:incarnation:n."""
+    return f"{mc.sender.name}:{inc_text(mc.inc)}:{mc.n}"
 NACK_BACKOFF_MAX = 8    # a repeated request waits at most this many nack_retry periods
 
 
@@ -44,6 +49,10 @@ class Gms:
         # A new regime's entries while they are still incomplete:
         # (epoch, its start, seq -> entry above what we delivered).
         self.switch: Optional[tuple[int, int, dict[int, Entry]]] = None
+        # Where the regime we follow began (its leader's first view): views
+        # before it are history its takeover handed on, whose leaders are
+        # not ours to follow.
+        self.regime_start = 0
         self.stream = Stream(self.f.ordering, keep=self.f.reliable)
         self.table: dict[Member, tuple[Inc, int]] = {}  # sender -> (inc, last n delivered)
         self.inc: Inc = (0, 0)  # own incarnation
@@ -54,7 +63,9 @@ class Gms:
         self.batches: list[int] = []
         self.batch_open = False     # this call's multicasts join the last batch
         self.outbox: dict[int, list[Any]] = {}  # n -> [Mcast, last sent]
-        self.backlog: list[Any] = []            # payloads not yet numbered
+        # Payloads not yet numbered, each with the id it had before if it
+        # is to be numbered again (see `renumber`).
+        self.backlog: list[tuple[Any, Optional[str]]] = []
         self.leaving = False
         self.leave_at = NEVER
         self.has_state = True
@@ -83,6 +94,7 @@ class Gms:
         # leader cut off right after deliver what the next leader replaced.)
         self.commit = 0
         self.held_sent = 0
+        self.ready_sent = True      # what our last Ack said of `has_state`
         self.snap_token = 0
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
@@ -245,6 +257,7 @@ class Gms:
         # promised in an earlier life: that life is over.
         self.epoch = self.log_epoch = b.epoch
         self.switch = None
+        self.regime_start = b.start
         self.ballot = (b.epoch, 0, "")
         self.leader = view.leader
         self.base = view.seq - 1
@@ -320,6 +333,7 @@ class Gms:
                       f"we follow {self.leader} (epoch {self.epoch})", logging.WARNING)
             return False
         self.heard_at = self.now
+        self.regime_start = max(self.regime_start, b.start)
         self.note_got(b.src, b.epoch, b.n)
         self.commit = max(self.commit, b.commit)
         self.top_seen = max(self.top_seen, b.top)
@@ -438,7 +452,8 @@ class Gms:
             self.inc = inc
             self.n = self.own_seen = 0
             self.batches = []
-            waiting = [entry[0].payload for _, entry in sorted(self.outbox.items())]
+            self.batch_open = False
+            waiting = [(entry[0].payload, msg_id(entry[0])) for _, entry in sorted(self.outbox.items())]
             self.outbox.clear()
             self.backlog[:0] = waiting
 
@@ -479,7 +494,7 @@ class Gms:
             self.note("multicast refused: this member is leaving", logging.WARNING)
             return
         if self.view is None or self.backlog or not self.room():
-            self.backlog.append(payload)
+            self.backlog.append((payload, None))
             return
         self.number(payload)
 
@@ -507,7 +522,7 @@ class Gms:
             batches.pop(0)
         return self.batch_open or len(batches) < self.t.mcast_batches
 
-    def number(self, payload: Any) -> None:
+    def number(self, payload: Any, before: Optional[str] = None) -> None:
         self.n += 1
         if self.role.clocked and self.f.reliable:
             if self.batch_open:
@@ -516,14 +531,14 @@ class Gms:
                 self.batches.append(self.n)
                 self.batch_open = True
         mc = Mcast(self.me, self.inc, self.n, payload)
-        self.out.append(Accepted(f"{self.me.name}:{inc_text(self.inc)}:{self.n}"))
+        self.out.append(Accepted(msg_id(mc), before))
         if self.f.reliable:
             self.outbox[self.n] = [mc, self.now]
         self.role.forward_mcast(self, mc)
 
     def flush_backlog(self) -> None:
         while self.backlog and self.view is not None and self.stopped is None and self.room():
-            self.number(self.backlog.pop(0))
+            self.number(*self.backlog.pop(0))
 
     def resend_outbox(self, older_than: float = 0.0, limit: Optional[int] = None) -> None:
         """Send own undelivered multicasts again: all of them (to a new
@@ -593,11 +608,13 @@ class Gms:
         held = self.stream.received if self.log_epoch == self.epoch else d
         due = d - self.ack_sent >= self.t.ack_every or \
             self.unacked_broadcasts >= self.t.ack_broadcasts or (
-            self.config.quorum and held > self.held_sent) or (
+            self.config.quorum and (held > self.held_sent or self.has_state != self.ready_sent)) or (
             keepalive and (d != self.ack_sent or self.now - self.ack_at >= self.t.heartbeat))
         if due:
-            self.send(self.leader, Ack(self.me, self.epoch, d, self.got_from_leader(), held))
+            self.send(self.leader, Ack(self.me, self.epoch, d, self.got_from_leader(), held,
+                                       self.has_state))
             self.ack_sent, self.ack_at, self.held_sent = d, self.now, held
+            self.ready_sent = self.has_state
             self.unacked_broadcasts = 0
 
     def ask_state(self) -> None:
@@ -633,7 +650,7 @@ class Gms:
                 del self.outbox[n]
         self.out.append(Restore(s.app, s.seq, s.after, s.src))
         self.out.append(InstallView(s.view, restored=True))
-        self.out.extend(e for e in self.held if e.seq > s.seq)
+        self.out.extend(e for e in self.held if getattr(e, "seq", s.seq + 1) > s.seq)
         self.held.clear()
         self.deliver_ready()
         self.flush_backlog()

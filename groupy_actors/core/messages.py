@@ -56,17 +56,25 @@ class View:
     """Stream entry: a membership view. The leader is the first member.
 
     `incs[i]` is the incarnation of `members[i]`, so a newcomer that missed
-    the view admitting it still knows its own.
+    the view admitting it still knows its own. `learners` (quorum mode) are
+    members that do not vote yet: a newcomer, until it holds the group's
+    state (Raft's learners). Majorities are counted among the `voters`.
     """
 
     seq: int
     view_id: int
     members: tuple[Member, ...]
     incs: tuple[Inc, ...]
+    learners: tuple[Member, ...] = ()
 
     @property
     def leader(self) -> Member:
         return self.members[0]
+
+    @property
+    def voters(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m not in self.learners) \
+            if self.learners else self.members
 
     def inc_of(self, member: Member) -> Inc:
         return self.incs[self.members.index(member)]
@@ -157,13 +165,16 @@ class Nack:
 class Ack:
     """Member -> leader: everything up to `delivered` is delivered here, and
     `got` is the highest `n` it has had from this leader (its send window),
-    `held` how far its stream of this epoch has arrived (quorum mode)."""
+    `held` how far its stream of this epoch has arrived (quorum mode),
+    `ready` whether it holds the group's state (a learner that does may
+    vote)."""
 
     src: Member
     epoch: int
     delivered: int
     got: int = field(default=0, compare=False)
     held: int = field(default=0, compare=False)    # quorum mode: arrived, this epoch
+    ready: bool = field(default=True, compare=False)  # it holds the group's state
 
 
 @wire

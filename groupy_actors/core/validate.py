@@ -89,7 +89,9 @@ def _unique_members(members: tuple[Member, ...]) -> bool:
 _RULES: dict[type, Callable[[Any], bool]] = {
     messages.Msg: lambda m: m.seq >= 1 and m.n >= 1,
     messages.View: lambda v: (v.seq >= 1 and v.view_id >= 1 and _unique_members(v.members)
-                              and len(v.incs) == len(v.members)),
+                              and len(v.incs) == len(v.members)
+                              and all(m in v.members for m in v.learners)
+                              and v.leader not in v.learners),
     messages.Broadcast: lambda b: b.epoch >= 0 and b.top >= 0 and all(
         _RULES[type(e)](e) for e in b.entries),
     messages.Mcast: lambda m: m.n >= 1,

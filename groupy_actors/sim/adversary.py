@@ -208,7 +208,7 @@ class World(Hosts):
 
     def verdict(self, quiesced: bool = False) -> Report:
         return check(self.records, quiesced=quiesced, required=PROMISED[self.config.level],
-                     uniform=self.config.quorum)
+                     uniform=self.config.quorum, group_lost=self.lost_at is not None)
 
     def assert_safe(self) -> None:
         """The safety guarantees of the level hold on what happened so far.
@@ -318,7 +318,8 @@ class World(Hosts):
 
     def recoverable(self) -> bool:
         """Can the group come back together at all? In quorum mode only if
-        a majority of the newest view a live member knows is still alive
+        a majority of the voters of the newest view a live member knows is
+        still alive
         (a crash is for ever; a view of two that loses one is stuck, as a
         Raft cluster of two is)."""
         live = [n for n in self.nodes.values() if n.alive and n.gms.view is not None]
@@ -332,7 +333,7 @@ class World(Hosts):
         newest = max((n.gms.latest_view() for n in live),
                      key=lambda v: (self.log_epoch_of(v, live), v.seq))
         alive = {n.name for n in self.nodes.values() if n.alive}
-        return sum(1 for m in newest.members if m.name in alive) > len(newest.members) // 2
+        return sum(1 for m in newest.voters if m.name in alive) > len(newest.voters) // 2
 
     @staticmethod
     def log_epoch_of(view: Any, live: list[Node]) -> int:

@@ -60,6 +60,9 @@ class Hosts:
         self.watchers: dict[str, dict[str, None]] = {}
         self.now = 0.0
         self.submitted = 0
+        # When a crash took the last member holding the group's state: the
+        # group is gone, and nobody is expected to stay to the end.
+        self.lost_at: Optional[float] = None
 
     # -- what a subclass provides ------------------------------------------------
 
@@ -137,6 +140,9 @@ class Hosts:
                 self.app(node, eff)
                 if kind is Stop:
                     self.gone(node)
+                    if eff.reason == "left the group" and self.lost_at is None \
+                            and not self.holders():
+                        self.lost_at = self.now     # the last member left: the group is done
 
     def app(self, node: Node, eff: Any) -> None:
         record = trace.of_effect(node.name, eff, self.now)
@@ -180,6 +186,13 @@ class Hosts:
         if self.keep_log:
             self.log.append(f"{self.now:9.2f} {node.name} CRASH {how} ({node.gms.role_name})")
         self.gone(node)
+        if self.lost_at is None and not self.holders():
+            self.lost_at = self.now
+
+    def holders(self) -> list[Node]:
+        """Live members that hold the group's state (not joiners)."""
+        return [n for n in self.alive() if n.gms.view is not None and n.gms.has_state
+                and n.gms.role_name != "joining"]
 
     # -- the end ---------------------------------------------------------------------
 

@@ -118,7 +118,7 @@ class Simulation(Hosts):
                 quiet = True
                 break
         report = check(self.records, quiesced=quiet, required=PROMISED[self.config.level],
-                       uniform=self.config.quorum)
+                       uniform=self.config.quorum, group_lost=self.lost_at is not None)
         self.counts.update(self.stats())
         return Outcome(self.config.level, self.seed, self.faults, report, self.records,
                        quiet, self.now, dict(self.counts), self.histories_agree(), self.log)

@@ -20,6 +20,35 @@ def test_quorum_mode_needs_gms4():
         raise AssertionError("gms3 with quorum was accepted")
 
 
+# In quorum mode a newcomer enters as a learner (a view of its own) and
+# votes once it holds the state (another view): a group of n formed one
+# member at a time is at view 2n - 1, and the k-th member's incarnation is
+# (1, 2k - 2), the view that admitted it.
+INC5 = {"a": (1, 1), "b": (1, 2), "c": (1, 4), "d": (1, 6), "e": (1, 8)}
+VIEW9 = View(9, 9, (A, B, C, D, E), tuple(INC5.values()))
+
+
+def test_a_formed_group_has_only_voters():
+    a = Net("gms4", "abcde", quorum=True)["a"]
+    assert a.view == VIEW9 and a.view.voters == (A, B, C, D, E)
+
+
+def test_a_newcomer_is_a_learner_until_it_holds_the_state():
+    net = Net("gms4", "ab", quorum=True)
+    a = net["a"]
+    a.handle(Join(C, (0, 0)), 1.0)
+    a.handle(Assent(B, 1, 4), 1.0)
+    hold(a, B, t=1.0)
+    assert a.view.members == (A, B, C) and a.view.learners == (C,) and a.view.view_id == 4
+    a.handle(Ack(C, 1, a.view.seq, a.role.serial.get(C, 0), a.view.seq, False), 1.1)
+    assert a.view.learners == (C,), "promoted without the state"
+    a.handle(Ack(C, 1, a.view.seq, a.role.serial.get(C, 0), a.view.seq, True), 1.2)
+    assert {(p.to, p.msg.members) for p in proposals(a.out)} == {(B, (A, B, C)), (C, (A, B, C))}
+    a.handle(Assent(B, 1, 5), 1.3)
+    assert a.latest_view().learners == () and a.latest_view().view_id == 5
+    assert a.latest_view().voters == (A, B, C)
+
+
 def test_a_view_change_is_proposed_not_installed():
     net = Net("gms4", "abcd", quorum=True)
     a = net["a"]
@@ -28,16 +57,12 @@ def test_a_view_change_is_proposed_not_installed():
     assert a.stream.received == top, "the view entered the stream without assent"
     sent = proposals(effects)
     assert {s.to for s in sent} == {B, C}
-    assert all(s.msg == Propose(A, 1, 5, (A, B, C)) for s in sent)
-
-
-INC5 = {"a": (1, 1), "b": (1, 2), "c": (1, 3), "d": (1, 4), "e": (1, 5)}
-VIEW5 = View(5, 5, (A, B, C, D, E), tuple(INC5.values()))
+    assert all(s.msg == Propose(A, 1, 8, (A, B, C)) for s in sent)
 
 
 def promise(m, delivered=5):
     """m's promise to b's takeover (epoch 2) in the group of five."""
-    return Promise(m, 2, 1, delivered, delivered, (), True, INC5[m.name], VIEW5)
+    return Promise(m, 2, 1, delivered, delivered, (), True, INC5[m.name], VIEW9)
 
 
 def hold(core, *members, t=0.2):
@@ -51,16 +76,16 @@ def test_the_view_commits_once_a_majority_of_the_old_view_assents():
     net = Net("gms4", "abcd", quorum=True)
     a = net["a"]
     a.handle(Down(D), 0.1)
-    a.handle(Assent(B, 1, 5), 0.1)      # a + b: 2 of 4, not a majority
-    assert a.latest_view().view_id == 4
-    a.handle(Assent(C, 1, 5), 0.1)      # 3 of 4: the view enters the stream
-    assert a.latest_view().view_id == 5 and a.latest_view().members == (A, B, C)
+    a.handle(Assent(B, 1, 8), 0.1)      # a + b: 2 of 4, not a majority
+    assert a.latest_view().view_id == 7
+    a.handle(Assent(C, 1, 8), 0.1)      # 3 of 4: the view enters the stream
+    assert a.latest_view().view_id == 8 and a.latest_view().members == (A, B, C)
     # It is delivered once a majority holds it (delivery is uniform), a
     # majority of the newest view (as Raft counts its latest configuration,
-    # committed or not): a + b are 2 of the 3 of view 5.
-    assert a.view.view_id == 4
+    # committed or not): a + b are 2 of the 3 of view 8.
+    assert a.view.view_id == 7
     hold(a, B)
-    assert a.view.view_id == 5 and a.view.members == (A, B, C)
+    assert a.view.view_id == 8 and a.view.members == (A, B, C)
 
 
 def test_the_leader_delivers_only_what_a_majority_holds():
@@ -82,11 +107,11 @@ def test_one_member_changes_per_view():
     a = net["a"]
     a.handle(Down(D), 0.1)
     a.handle(Down(E), 0.1)
-    a.handle(Assent(B, 1, 6), 0.1)
-    a.handle(Assent(C, 1, 6), 0.1)
+    a.handle(Assent(B, 1, 10), 0.1)
+    a.handle(Assent(C, 1, 10), 0.1)
     hold(a, B, C)
     assert a.view.members == (A, B, C, E)   # d out first, alone
-    assert proposals(a.out)[0].msg == Propose(A, 1, 7, (A, B, C))
+    assert proposals(a.out)[0].msg == Propose(A, 1, 11, (A, B, C))
 
 
 def test_a_slave_assents_to_its_leaders_proposal_only():
@@ -148,28 +173,37 @@ def test_no_promise_to_a_candidate_the_group_removed():
     assert b.leader == A and b.epoch == 1 and b.role_name == "slave"
 
 
-def test_halted_members_that_make_a_majority_restart_the_group():
-    net = Net("gms4", "abc", quorum=True, suspect_after=1.0)
+def test_a_halted_member_tries_a_takeover_after_the_suspicion_time_staggered_by_rank():
+    net = Net("gms4", "abc", quorum=True, suspect_after=1.0, takeover_timeout=2.0)
     b = net["b"]
     from groupy_actors.core.roles.quorum import halt
+    b.now = 1.0
     b.out = []
     halt(b, "test")
     assert isinstance(b.role, Halted)
-    b.handle(Join(C, b.view.inc_of(C)), 1.5)       # c is halted too, with its history
-    effects = b.handle(Tick(), 2.0)
+    b.handle(Tick(), 3.9)           # b is second among the voters: 1 + 1 x 2 s after halting
+    assert b.role_name == "minority"
+    effects = b.handle(Tick(), 4.0)
     assert b.role_name == "electing"
     assert any(isinstance(e, Send) and isinstance(e.msg, Inquiry) and e.to == C for e in effects)
+    c_view = net["c"].view
+    b.handle(Promise(C, b.epoch, 1, c_view.seq, c_view.seq, (), True, INC5["c"], c_view), 4.1)
+    b.handle(Tick(), 6.1)                         # a never answers: the takeover concludes
+    assert b.role_name == "leader", "b and c are a majority of a, b, c"
 
 
-def test_a_newcomers_join_does_not_make_halted_members_a_majority():
-    net = Net("gms4", "abc", quorum=True, suspect_after=1.0)
+def test_a_halted_members_takeover_without_a_majority_halts_it_again_history_and_all():
+    net = Net("gms4", "abc", quorum=True, suspect_after=1.0, takeover_timeout=2.0)
     b = net["b"]
     from groupy_actors.core.roles.quorum import halt
+    b.now = 1.0
     b.out = []
     halt(b, "test")
-    b.handle(Join(C, (0, 0)), 1.5)                 # not under the incarnation of the view
-    b.handle(Tick(), 2.0)
-    assert b.role_name == "minority"
+    held = b.stream.received
+    b.handle(Tick(), 4.0)                         # tries
+    b.handle(Promise(C, b.epoch, 0, 0, 0, (), False, (0, 0), None), 4.1)  # a newcomer: no vote
+    b.handle(Tick(), 6.5)                         # the takeover times out
+    assert b.role_name == "minority" and b.stream.received == held
 
 
 def test_a_halted_member_takes_its_admission_from_a_lower_epoch():

@@ -64,7 +64,13 @@ class Role:
             return
         if g.f.reliable and r.ballot > g.ballot:
             g.ballot, g.epoch = r.ballot, r.epoch
-            g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
+            if g.config.quorum:
+                # A higher ballot is no sign that its takeover succeeded:
+                # stop, keeping history and vote (see Halted).
+                from .quorum import halt
+                halt(g, f"{r.src} follows a newer ballot (epoch {r.epoch})")
+            else:
+                g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
 
     def on_Expelled(self, g: "Gms", x: Expelled) -> None:
         if not g.f.reliable:
@@ -103,6 +109,7 @@ def promise(g: "Gms", q: Inquiry) -> None:
         from .slave import Slave
         g.ballot, g.epoch = q.ballot, q.epoch
         g.leader = q.src
+        g.regime_start = 0          # learned from its first broadcast
         # It may wait up to takeover_timeout for others before its first
         # view: suspecting it sooner deposes a candidate about to succeed.
         g.heard_at = g.now + g.t.takeover_timeout

@@ -124,8 +124,9 @@ class Electing(Role):
     def no_majority(self, g: "Gms") -> None:
         from .quorum import halt
         latest = g.latest_view()
-        halt(g, f"in a minority: {1 + len(self.voters())} of the {len(latest.members)} "
-                f"members of view {latest.view_id} promised to the takeover")
+        count = len({g.me, *self.voters()} & set(latest.voters))
+        halt(g, f"in a minority: {count} of the {len(latest.voters)} "
+                f"voting members of view {latest.view_id} promised to the takeover")
 
     def on_Promise(self, g: "Gms", p: Promise) -> None:
         if p.epoch != g.epoch or p.src not in self.targets or p.src in self.promises:
@@ -158,6 +159,9 @@ class Electing(Role):
         g.ballot, g.epoch = r.ballot, r.epoch
         if r.leader is None or r.leader in g.dead:
             start_takeover(g)       # a rival that died: try again above it
+        elif g.config.quorum:
+            from .quorum import halt
+            halt(g, f"{r.leader} takes over instead (epoch {r.epoch})")
         elif r.view_id > mine[1]:
             # The rival knows a newer view, which may not include us.
             g.rejoin(f"{r.leader} leads the group (epoch {r.epoch})", r.leader)
@@ -208,7 +212,8 @@ class Electing(Role):
         leader = Leader(g, acked={m: joined[m].delivered for m in members[1:]})
         g.become(leader)
         view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
-                    tuple(latest.inc_of(m) for m in members))
+                    tuple(latest.inc_of(m) for m in members),
+                    tuple(m for m in latest.learners if m in members and m != g.me))
         g.stream.add(view)
         leader.latest = view
         for m in members[1:]:

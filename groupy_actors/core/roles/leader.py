@@ -73,6 +73,9 @@ class Leader(Role):
         self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
         self.settling = False
         self.joins: dict[Member, Join] = {}     # asked while we were leaving
+        # Where each member's current incarnation began (the view that
+        # admitted or renewed it): sent again when it asks to be let in.
+        self.admitted: dict[Member, int] = {}
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
         self.quorum: Optional[Quorum] = Quorum() if g.config.quorum else None
@@ -216,22 +219,25 @@ class Leader(Role):
         self.commit_view(g, members, renew)
 
     def commit_view(self, g: "Gms", members: tuple[Member, ...],
-                    renew: Iterable[Member] = ()) -> None:
-        """Sequence a view of `members` into the stream."""
+                    renew: Iterable[Member] = (), learners: tuple[Member, ...] = ()) -> None:
+        """Sequence a view of `members` into the stream (`learners`: those
+        of them that do not vote yet, in quorum mode)."""
         old = g.view
         vid = old.view_id + 1
         renew = set(renew)
         incs = tuple(old.inc_of(m) if m in old.members and m not in renew else (g.epoch, vid)
                      for m in members)
-        view = View(g.stream.received + 1, vid, members, incs)
+        view = View(g.stream.received + 1, vid, members, incs, learners)
         self.view_seq = view.seq
         if self.quorum is not None:
             # Delivered later (once a majority holds it): its newcomers are
             # ours from now on, or their answers would be taken for strangers'.
             for m, inc in zip(members, incs):
-                if m != g.me and (m not in old.members or inc != old.inc_of(m)):
+                if m != g.me and m not in old.members:
                     self.acked[m] = self.holds[m] = view.seq - 1
                     self.progress[m] = self.heard[m] = g.now
+                if m != g.me and (m not in old.members or inc != old.inc_of(m)):
+                    self.admitted[m] = view.seq
         gone = [m for m in old.members if m not in members and m not in g.dead]
         if g.f.reliable:
             self.broadcast(g, view, gone)   # their last word from us: not held back
@@ -338,7 +344,9 @@ class Leader(Role):
         says that nothing we sent it since has arrived, so its send window
         is free (counting those sends as outstanding starved the resend
         when they were lost)."""
-        first = self.acked.get(who, 0) + 1
+        first = self.admitted.get(who, self.acked.get(who, 0) + 1)
+        if self.acked.get(who, 0) >= first:
+            return                      # it acknowledged its admission: an old copy
         admission = g.stream.get(first)
         if isinstance(admission, View) and who in admission.members \
                 and admission.inc_of(who) == latest.inc_of(who):
@@ -389,18 +397,24 @@ class Leader(Role):
             return
         others = g.others()
         for m in others:
-            if m not in self.acked or (old is not None and m in old.members
-                                       and old.inc_of(m) != new.inc_of(m)):
-                self.acked[m] = new.seq - 1     # a newcomer, or a new life
+            if m not in self.acked:             # a newcomer: its state stands for the rest
+                self.acked[m] = new.seq - 1
                 self.next[m] = max(self.next.get(m, new.seq), new.seq)
                 self.progress[m] = self.heard[m] = g.now
-                self.held.pop(m, None)          # multicasts of the old life
                 self.unacked.pop(m, None)       # (it counts our sends afresh)
                 self.holds[m] = new.seq - 1
+            if m not in self.acked or old is None or m not in old.members \
+                    or old.inc_of(m) != new.inc_of(m):
+                self.admitted[m] = new.seq
+                self.held.pop(m, None)          # multicasts of the old life
+            # A member renewed in place keeps its place in the stream: the
+            # renewal may come from an old Join of a member that is fine
+            # and still needs every entry since what it acknowledged. One
+            # that had truly lost its place asks for its admission again.
         for m in [m for m in self.acked if m not in new.members]:
             for table in (self.acked, self.progress, self.heard, self.sent, self.held,
                           self.next, self.unacked, self.serial, self.got, self.holds,
-                          self.commit_sent):
+                          self.commit_sent, self.admitted):
                 table.pop(m, None)
         g.watch_only(others)
         self.expelling &= set(new.members)
@@ -425,7 +439,7 @@ class Leader(Role):
     def advance_commit(self, g: "Gms") -> None:
         """Quorum mode: deliver what a majority of our newest view holds."""
         latest = self.latest or g.view
-        members = latest.members if latest is not None else (g.me,)    # founding
+        members = latest.voters if latest is not None else (g.me,)    # founding
         holds = sorted([g.stream.received] + [self.holds.get(m, self.acked.get(m, 0))
                                               for m in members if m != g.me], reverse=True)
         commit = holds[min(majority(len(members)), len(holds)) - 1]
@@ -449,6 +463,9 @@ class Leader(Role):
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
             return
+        if self.quorum is not None and a.ready and g.view is not None \
+                and a.src in g.view.learners:
+            self.quorum.promote(g, self, a.src)
         if self.quorum is not None and a.held > self.holds.get(a.src, 0):
             self.had(a.src, a.got)
             self.holds[a.src] = a.held

@@ -38,6 +38,7 @@ class _Proposal:
     view_id: int
     members: tuple[Member, ...]
     renew: tuple[Member, ...]
+    learners: tuple[Member, ...]
     at: float
     assents: set[Member] = field(default_factory=set)
     asked: float = NEVER
@@ -48,6 +49,7 @@ class Quorum:
         self.adds: dict[Member, None] = {}          # wanted in, in order of asking
         self.drops: dict[Member, Optional[str]] = {}  # wanted out (why, if expelled)
         self.renews: dict[Member, None] = {}        # wanted in a new incarnation
+        self.promotes: dict[Member, None] = {}      # learners that hold the state
         self.proposal: Optional[_Proposal] = None
 
     # -- requests ----------------------------------------------------------------
@@ -70,6 +72,12 @@ class Quorum:
             self.drops.pop(m, None)
         self.propose(g, leader)
 
+    def promote(self, g: "Gms", leader: "Leader", m: Member) -> None:
+        """Learner `m` holds the group's state: let it vote."""
+        if m in g.view.learners and m not in self.promotes:
+            self.promotes[m] = None
+            self.propose(g, leader)
+
     def expel(self, g: "Gms", leader: "Leader", reasons: dict[Member, str]) -> None:
         for m, why in reasons.items():
             if m in g.view.members and self.drops.get(m) is None:
@@ -80,34 +88,57 @@ class Quorum:
 
     # -- the proposal ------------------------------------------------------------
 
-    def next_change(self, g: "Gms") -> tuple[tuple[Member, ...], tuple[Member, ...]]:
-        """The next view: at most one member in or out; renewals ride along."""
-        old = g.view.members
-        members = old
-        out = next((m for m in old if m in self.drops), None)
-        if out is not None:
-            members = tuple(m for m in old if m != out)
-        else:
-            new = next((m for m in self.adds if m not in old), None)
-            if new is not None:
-                members = old + (new,)
-        renew = tuple(m for m in self.renews if m in members and m in old)
-        return members, renew
+    def next_change(self, g: "Gms") -> tuple[tuple[Member, ...], tuple[Member, ...],
+                                             tuple[Member, ...]]:
+        """The next view (members, renewed, learners). The voters change by
+        one at most (Raft's single-server rule), so a majority of a view and
+        a majority of the next always share a member: a voter out, else a
+        voter renewed (a new incarnation starts again without the state:
+        a learner), else a learner that holds the state promoted. Learners
+        do not vote, so any number of them come and go along: newcomers in
+        (as learners), learners out or renewed. A leader that is the only
+        voter does not leave until another voter exists: a view of learners
+        alone could never commit anything again."""
+        old = g.view
+        voters = old.voters
+        out = next((m for m in voters if m in self.drops
+                    and (m != old.leader or len(voters) > 1)), None)
+        again = next((m for m in self.renews if m in voters and m != old.leader), None)
+        up = next((m for m in self.promotes if m in old.learners), None)
+        change = out if out is not None else again if again is not None else up
+        gone = {m for m in old.learners if m in self.drops}
+        if change is not None and change is out:
+            gone.add(out)
+        members = tuple(m for m in old.members if m not in gone)
+        members += tuple(m for m in self.adds if m not in old.members)
+        renew = tuple(m for m in self.renews if m in members and m in old.members
+                      and (m in old.learners or m == change))
+        learners = tuple(m for m in members if (m in old.learners and m != up)
+                         or m not in old.members or (m in renew and m != old.leader))
+        if change is up and up is not None:
+            learners = tuple(m for m in learners if m != up)
+        first = next((m for m in members if m not in learners), None)
+        if first is not None and members[0] != first:
+            # The leader left: a voter leads next (a learner may lack the state).
+            members = (first,) + tuple(m for m in members if m != first)
+        return members, renew, learners
 
     def propose(self, g: "Gms", leader: "Leader") -> None:
         if self.proposal is not None or g.role is not leader:
             return
         if g.stream.delivered < leader.view_seq:
             return      # our last view is not delivered yet (Leader.on_view asks again)
-        self.adds = {m: None for m in self.adds if m not in g.view.members}
-        self.drops = {m: why for m, why in self.drops.items() if m in g.view.members}
-        self.renews = {m: None for m in self.renews if m in g.view.members}
-        members, renew = self.next_change(g)
-        if members == g.view.members and not renew:
+        view = g.view
+        self.adds = {m: None for m in self.adds if m not in view.members}
+        self.drops = {m: why for m, why in self.drops.items() if m in view.members}
+        self.renews = {m: None for m in self.renews if m in view.members}
+        self.promotes = {m: None for m in self.promotes if m in view.learners}
+        members, renew, learners = self.next_change(g)
+        if members == view.members and not renew and learners == view.learners:
             return
         if not members:
             return
-        self.proposal = _Proposal(g.view.view_id + 1, members, renew, g.now, {g.me})
+        self.proposal = _Proposal(view.view_id + 1, members, renew, learners, g.now, {g.me})
         self.ask(g, leader)
         self.maybe_commit(g, leader)
 
@@ -129,16 +160,19 @@ class Quorum:
 
     def maybe_commit(self, g: "Gms", leader: "Leader") -> None:
         p = self.proposal
-        if p is None or len(p.assents) < majority(len(g.view.members)):
+        voters = g.view.voters
+        if p is None or sum(1 for m in voters if m in p.assents) < majority(len(voters)):
             return
         self.proposal = None
         old = g.view.members
         expelled = {m: self.drops.pop(m) for m in old if m not in p.members and m in self.drops}
         for m in p.members:
             self.adds.pop(m, None)
+            if m not in p.learners:
+                self.promotes.pop(m, None)
         for m in p.renew:
             self.renews.pop(m, None)
-        leader.commit_view(g, p.members, p.renew)
+        leader.commit_view(g, p.members, p.renew, p.learners)
         leader.tell_expelled(g, {m: why for m, why in expelled.items() if why})
         if g.role is leader and g.stopped is None:
             self.propose(g, leader)
@@ -146,12 +180,13 @@ class Quorum:
     # -- losing the majority -----------------------------------------------------
 
     def tick(self, g: "Gms", leader: "Leader") -> None:
-        view = g.view
-        heard = 1 + sum(1 for m in view.members
+        view = leader.latest or g.view
+        voters = view.voters
+        heard = 1 + sum(1 for m in voters
                         if m != g.me and g.now - leader.heard.get(m, NEVER) <= g.t.suspect_after)
         p = self.proposal
-        if heard < majority(len(view.members)):
-            halt(g, f"in a minority: heard from {heard} of the {len(view.members)} members "
+        if heard < majority(len(voters)):
+            halt(g, f"in a minority: heard from {heard} of the {len(voters)} voting members "
                     f"of view {view.view_id} within {g.t.suspect_after:g}s")
         elif p is not None and g.now - p.at > g.t.suspect_after + g.t.takeover_timeout:
             halt(g, f"in a minority: {len(p.assents)} of {len(view.members)} assented "
@@ -170,7 +205,8 @@ def halt(g: "Gms", reason: str) -> None:
 
 
 def quorate(g: "Gms", voters: Iterable[Member]) -> bool:
-    """Do `voters` and we make a majority of the newest view we know?"""
+    """Do `voters` and we make a majority of the voting members of the
+    newest view we know? (A learner's promise does not count.)"""
     view = g.latest_view()
-    count = sum(1 for m in set(voters) | {g.me} if m in view.members)
-    return count >= majority(len(view.members))
+    count = sum(1 for m in set(voters) | {g.me} if m in view.voters)
+    return count >= majority(len(view.voters))

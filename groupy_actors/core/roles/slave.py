@@ -71,6 +71,8 @@ class Slave(Role):
 
     def on_State(self, g: "Gms", s: State) -> None:
         g.restore(s)
+        if g.role is self and g.stopped is None:
+            g.ack()     # in quorum mode, a learner with the state may vote now
 
     def on_Down(self, g: "Gms", d: Down) -> None:
         g.dead.add(d.member)
@@ -107,6 +109,8 @@ class Slave(Role):
             else:
                 g.rejoin(f"removed from the group in view {new.view_id}", new.leader)
             return
+        if new.seq < g.regime_start:
+            return      # history a takeover handed on: its leader is not ours
         if new.leader == g.me:
             hand_over(g)            # the old leader left and named us
         elif new.leader != g.leader or (old is not None and old.leader != new.leader):
@@ -125,9 +129,11 @@ class Slave(Role):
 
 
 def successor(g: "Gms") -> object:
-    """First member of our view not known to be down: the next leader."""
-    return next(m for m in g.view.members
-                if m == g.me or (m not in g.dead and m not in g.suspects))
+    """First member of our view not known to be down: the next leader (in
+    quorum mode, the first voting one: a learner may lack the state)."""
+    view = g.view
+    return next((m for m in view.voters if m == g.me or (m not in g.dead and m not in g.suspects)),
+                g.me)
 
 
 def leader_down(g: "Gms") -> None:
