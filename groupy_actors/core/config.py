@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Ordering = Literal["none", "drop_old", "gapless"]
-Takeover = Literal["none", "plain", "resend_last", "flush"]
+Takeover = Literal["none", "plain", "resend_recent", "flush"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +18,12 @@ class Features:
               below the next expected one, "gapless" holds entries back
               until every earlier one has arrived and asks for the missing.
     takeover: what a new leader does first - "none" (nobody takes over),
-              "plain" (just a new view), "resend_last" (resend the last
-              entry it received), "flush" (inquiry, fill everyone, then view).
+              "plain" (just a new view), "resend_recent" (resend what it
+              received since the last view: Erlang's gms3 resends the last
+              message, enough where every message sent before a crash
+              arrives; a killed Thespian actor loses what it had queued, a
+              suffix of each link, which can be more), "flush" (inquiry,
+              fill everyone, then view).
     reliable: acknowledgements, retransmission, bounded history, retried
               multicasts, state transfer, graceful leader hand-off.
     """
@@ -33,7 +37,7 @@ class Features:
 LEVELS: dict[str, Features] = {
     "gms1": Features(watch=False, ordering="none", takeover="none", reliable=False),
     "gms2": Features(watch=True, ordering="none", takeover="plain", reliable=False),
-    "gms3": Features(watch=True, ordering="drop_old", takeover="resend_last", reliable=False),
+    "gms3": Features(watch=True, ordering="drop_old", takeover="resend_recent", reliable=False),
     "gms4": Features(watch=True, ordering="gapless", takeover="flush", reliable=True),
 }
 

@@ -26,7 +26,8 @@ NEVER = float("-inf")
 def msg_id(mc: Mcast) -> str:
     """The id a multicast's message will have: sender:incarnation:n."""
     return f"{mc.sender.name}:{inc_text(mc.inc)}:{mc.n}"
-NACK_BACKOFF_MAX = 8    # a repeated request waits at most this many nack_retry periods
+NACK_BACKOFF_MAX = 8
+RECENT_MAX = 10_000     # entries a classic member keeps since its last view    # a repeated request waits at most this many nack_retry periods
 
 
 class Gms:
@@ -74,6 +75,9 @@ class Gms:
         self.held: list[Any] = []  # application effects waiting for the state
         self.dead: set[Member] = set()
         self.suspects: set[Member] = set()
+        # Alive, but passing the lead on (see slave.defers): not the next
+        # leader, though still asked for its promise.
+        self.passed: set[Member] = set()
         self.watching: dict[Member, None] = {}
         self.top_seen = 0
         self.heard_at = NEVER   # last word from the leader we follow
@@ -98,6 +102,8 @@ class Gms:
         self.snap_token = 0
         # Counters for measurement: entries resent, gaps asked for, own
         # multicasts sent again, the most entries ever kept at once.
+        self.recent: list[Entry] = []          # classic levels: since the last view
+        self.seen: dict[int, Any] = {}         # ... and what each seq was (views whole)
         self.stats = {"resent": 0, "nacks": 0, "retried": 0, "kept_max": 0}
         self.tick_at = NEVER
         self.late = False       # the last tick came long after the one before
@@ -403,6 +409,22 @@ class Gms:
                 self.flush_backlog()
             return
         for e in entries:
+            if self.f.ordering == "drop_old" and type(e) is View and self.view is not None \
+                    and e.seq <= self.stream.received and self.seen.get(e.seq, e) != e:
+                # A new leader's view where we processed something else:
+                # we processed entries it never had (the old leader's last
+                # sends reached us and not it). gms3 cannot take them back;
+                # staying would deliver a different history than the others.
+                self.stop(f"processed entries up to {self.stream.received} that the new "
+                          f"leader {e.leader} never had (its view {e.view_id} comes at {e.seq})")
+                return
+            if self.f.ordering == "drop_old" and e.seq > self.stream.received + 1:
+                # Entries before it were lost (a crashed leader's queued
+                # sends): gms3 cannot get them back, and processing past
+                # the gap would leave us apart from the others for good.
+                self.stop(f"entries {self.stream.received + 1}-{e.seq - 1} were lost; "
+                          "gms3 cannot recover them")
+                return
             if self.stream.admit(e):
                 self.process(e)
             if self.stopped is not None or self.view is None:
@@ -426,6 +448,8 @@ class Gms:
 
     def process(self, e: Entry) -> None:
         """Deliver one entry, in stream order."""
+        if not self.f.reliable:
+            self.remember(e)
         if isinstance(e, View):
             self.install(e)
             return
@@ -438,6 +462,19 @@ class Gms:
             self.own_seen = max(self.own_seen, e.n)
             if self.outbox.pop(e.n, None):
                 self.flush_backlog()
+
+    def remember(self, e: Entry) -> None:
+        """The classic levels keep what they processed since the last view:
+        a new gms3 leader sends it all again (see config, resend_recent)."""
+        if isinstance(e, View):
+            self.recent = [e]
+        else:
+            self.recent.append(e)
+            if len(self.recent) > RECENT_MAX:
+                del self.recent[:len(self.recent) - RECENT_MAX]
+        self.seen[e.seq] = e if isinstance(e, View) else e.key
+        if len(self.seen) > RECENT_MAX:
+            del self.seen[min(self.seen)]
 
     def renumber(self, inc: Inc) -> None:
         """Our incarnation is `inc`: a new one numbers its multicasts afresh.
@@ -460,6 +497,7 @@ class Gms:
     def install(self, v: View) -> None:
         old = self.view
         self.view = v
+        self.passed.clear()
         self.last_item = v.key
         before = set(old.members) if old else set()
         for m, inc in zip(v.members, v.incs):

@@ -140,9 +140,11 @@ class Hosts:
                 self.app(node, eff)
                 if kind is Stop:
                     self.gone(node)
-                    if eff.reason == "left the group" and self.lost_at is None \
-                            and not self.holders():
-                        self.lost_at = self.now     # the last member left: the group is done
+                    # The last member left (or, at the classic levels, gave
+                    # up on a loss they cannot repair): the group is done.
+                    final = eff.reason == "left the group" or not self.config.features.reliable
+                    if final and self.lost_at is None and not self.holders():
+                        self.lost_at = self.now
 
     def app(self, node: Node, eff: Any) -> None:
         record = trace.of_effect(node.name, eff, self.now)
@@ -190,9 +192,16 @@ class Hosts:
             self.lost_at = self.now
 
     def holders(self) -> list[Node]:
-        """Live members that hold the group's state (not joiners)."""
-        return [n for n in self.alive() if n.gms.view is not None and n.gms.has_state
-                and n.gms.role_name != "joining"]
+        """Live members that hold the group's state: not joiners, and named
+        in the newest view any member (alive or not) knows - one that a
+        newer regime left out only believes itself a member."""
+        viewed = [n for n in self.nodes.values() if n.gms.view is not None]
+        if not viewed:
+            return []
+        newest = max(viewed, key=lambda n: (n.gms.log_epoch, n.gms.latest_view().seq))
+        names = {m.name for m in newest.gms.latest_view().members}
+        return [n for n in self.alive() if n.name in names and n.gms.view is not None
+                and n.gms.has_state and n.gms.role_name != "joining"]
 
     # -- the end ---------------------------------------------------------------------
 
@@ -207,7 +216,8 @@ class Hosts:
         views = {n.gms.view.view_id if n.gms.view else None for n in live}
         tops = {n.gms.stream.delivered for n in live}
         busy = any(n.gms.role_name not in ("leader", "slave") or n.gms.outbox or n.gms.backlog
-                   or not n.gms.has_state or n.gms.leaving for n in live)
+                   or not n.gms.has_state or n.gms.leaving
+                   or n.gms.stream.received > n.gms.stream.delivered for n in live)
         return len(views) == 1 and len(tops) == 1 and not busy
 
     def histories_agree(self) -> Optional[bool]:

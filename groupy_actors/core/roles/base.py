@@ -73,7 +73,7 @@ class Role:
                 g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
 
     def on_Expelled(self, g: "Gms", x: Expelled) -> None:
-        if not g.f.reliable:
+        if not g.f.watch:
             return
         # Stale if the same regime has since admitted us again (view ids of
         # different regimes do not compare).

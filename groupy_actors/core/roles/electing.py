@@ -10,11 +10,12 @@ leader from then on, so nothing can slip in behind the flush.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..events import Down
 from ..member import Member
-from ..messages import Broadcast, Expelled, Inquiry, Promise, Reject, View
+from ..messages import Broadcast, Entry, Expelled, Inquiry, Promise, Reject, View
 from .base import Role
 
 if TYPE_CHECKING:
@@ -44,9 +45,20 @@ def start_takeover(g: "Gms") -> None:
     role.maybe_finish(g)
 
 
-def adopt(g: "Gms", replies: list[Promise]) -> View:
-    """Make our stream the most recent history the survivors hold, and
-    return the newest view in it.
+@dataclass(frozen=True)
+class History:
+    """The most recent history the survivors hold, as a takeover would
+    adopt it: the regime it follows, its entries beyond what we delivered,
+    how far they run without a hole, and the newest view in it."""
+
+    log_epoch: int
+    entries: dict[int, Entry]
+    top: int
+    latest: View
+
+
+def survey(g: "Gms", replies: list[Promise]) -> History:
+    """Find the most recent history (without touching our stream).
 
     Histories are ranked by the regime they follow (`log_epoch`), then by
     length: Viewstamped Replication's rule. Histories that follow one
@@ -57,19 +69,34 @@ def adopt(g: "Gms", replies: list[Promise]) -> View:
     the promises too: ours may be older than a view the newest history
     holds below what we delivered.
     """
+    s = g.stream
     newest = max([g.log_epoch] + [p.log_epoch for p in replies])
-    if newest > g.log_epoch:
-        g.stream.truncate_after(g.stream.delivered)
+    entries: dict[int, Entry] = {}
+    if g.log_epoch == newest:
+        entries.update((seq, e) for seq, e in s.entries.items() if seq > s.delivered)
     for p in replies:
         if p.log_epoch == newest:
             for e in p.entries:
-                g.stream.add(e)
-    g.stream.truncate_after(g.stream.received)      # nothing above a hole
+                if e.seq > s.delivered:
+                    entries.setdefault(e.seq, e)
+    top = s.delivered
+    while top + 1 in entries:
+        top += 1
+    entries = {seq: e for seq, e in entries.items() if seq <= top}    # nothing above a hole
     views = [p.view for p in replies if p.log_epoch == newest and p.view is not None]
-    own = g.latest_view()
-    if g.log_epoch == newest or own.seq > g.stream.delivered:
+    held = [e for e in entries.values() if isinstance(e, View)]
+    own = max(held, key=lambda v: v.seq) if held else g.view
+    if g.log_epoch == newest or held:
         views.append(own)
-    return max(views, key=lambda v: v.seq)
+    return History(newest, entries, top, max(views, key=lambda v: v.seq))
+
+
+def adopt(g: "Gms", history: History) -> None:
+    """Make our stream `history` (beyond what we delivered), ours from now."""
+    g.stream.truncate_after(g.stream.delivered)
+    for seq in sorted(history.entries):
+        g.stream.add(history.entries[seq])
+    g.log_epoch = g.epoch
 
 
 class Electing(Role):
@@ -95,35 +122,36 @@ class Electing(Role):
             self.conclude(g)        # everyone we could ask answered or died
 
     def conclude(self, g: "Gms") -> None:
-        if self.quorate(g):
+        latest = g.latest_view()
+        if self.quorate(g, latest):
             self.finish(g)
         else:
-            self.no_majority(g)
+            self.no_majority(g, latest)
 
-    def quorate(self, g: "Gms") -> bool:
-        """Quorum mode: do the promises make a majority of the newest view?
-        A newcomer that has not seen its view yet does not count: it keeps
-        no ballot, so it would answer a rival candidate just the same."""
+    def quorate(self, g: "Gms", view: View) -> bool:
+        """Quorum mode: do the promises make a majority of the voters of
+        `view`? A newcomer that has not seen its view yet does not count:
+        it keeps no ballot, so it would answer a rival candidate just the
+        same."""
         if not g.config.quorum:
             return True
         from .quorum import quorate
-        return quorate(g, self.voters())
+        return quorate(view, g.me, self.voters())
 
     def voters(self) -> list[Member]:
         return [m for m, p in self.promises.items() if p.joined]
 
-    def no_history(self, g: "Gms", latest: View) -> None:
+    def no_history(self, g: "Gms", latest: View, top: int) -> None:
         text = (f"view {latest.view_id} lies beyond the history the survivors could hand "
-                f"over (up to {g.stream.received})")
+                f"over (up to {top})")
         if g.config.quorum:
             from .quorum import halt
             halt(g, text)
         else:
             g.rejoin(text, None)
 
-    def no_majority(self, g: "Gms") -> None:
+    def no_majority(self, g: "Gms", latest: View) -> None:
         from .quorum import halt
-        latest = g.latest_view()
         count = len({g.me, *self.voters()} & set(latest.voters))
         halt(g, f"in a minority: {count} of the {len(latest.voters)} "
                 f"voting members of view {latest.view_id} promised to the takeover")
@@ -185,22 +213,23 @@ class Electing(Role):
 
     def finish(self, g: "Gms") -> None:
         from .leader import Leader, note_sequenced
-        latest = adopt(g, [p for p in self.promises.values() if p.joined])
-        g.log_epoch = g.epoch
-        if latest.seq > g.stream.received:
-            # Not one of us holds the whole newest history: a view would
-            # skip part of it.
-            self.no_history(g, latest)
-            return
+        history = survey(g, [p for p in self.promises.values() if p.joined])
+        latest = history.latest
         if g.me not in latest.members or latest.inc_of(g.me) != g.inc:
             # The newest history put us out (in a regime we never heard
             # from): what we delivered since may not be in it.
             g.rejoin("the group removed this member before its leader failed",
                      next((m for m in latest.members if m not in g.dead), None))
             return
-        if not self.quorate(g):         # the histories named a newer, larger view
-            self.no_majority(g)
+        if latest.seq > history.top:
+            # Not one of us holds the whole newest history: a view would
+            # skip part of it.
+            self.no_history(g, latest, history.top)
             return
+        if not self.quorate(g, latest):     # the histories named a newer, larger view
+            self.no_majority(g, latest)
+            return
+        adopt(g, history)
         # Only members the newest view names under the incarnation they
         # hold: one renewed or removed there is out, whatever it believes.
         joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead

@@ -121,6 +121,13 @@ class Leader(Role):
         for m in to:
             self.tell(g, m, b, spare=self.LAST_WORD)
 
+    def resend(self, g: "Gms", entries: list[Entry], to: Iterable[Member]) -> None:
+        """gms3: what we processed since the last view, to everyone, in one
+        message each; they drop what they have."""
+        b = Broadcast(g.me, g.epoch, tuple(entries), g.stream.received, self.stable)
+        for m in to:
+            g.send(m, b)
+
     def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0) -> bool:
         """Send `m` a message, unless `inflight + spare` sends are under
         way to it (sent, not acknowledged, not yet taken for lost)."""
@@ -432,7 +439,9 @@ class Leader(Role):
         """Traffic from a non-member: tell it, so it joins again."""
         if who in self.acked or who == g.me:
             return False
-        if g.f.reliable:
+        if g.f.watch:
+            # (gms2/gms3 too: a member a crashed leader admitted in a view
+            # that never reached its successor follows it unknown otherwise.)
             g.send(who, Expelled(g.me, g.epoch, g.view.view_id, f"not a member of view {g.view.view_id}"))
         return True
 

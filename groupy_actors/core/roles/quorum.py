@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..effects import Halt
 from ..member import Member
-from ..messages import Assent, Propose
+from ..messages import Assent, Propose, View
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -204,9 +204,8 @@ def halt(g: "Gms", reason: str) -> None:
     g.become(Halted(g.now))
 
 
-def quorate(g: "Gms", voters: Iterable[Member]) -> bool:
-    """Do `voters` and we make a majority of the voting members of the
-    newest view we know? (A learner's promise does not count.)"""
-    view = g.latest_view()
-    count = sum(1 for m in set(voters) | {g.me} if m in view.voters)
+def quorate(view: View, me: Member, voters: Iterable[Member]) -> bool:
+    """Do `voters` and we make a majority of the voting members of `view`
+    (the newest we know)? A learner's promise does not count."""
+    count = sum(1 for m in set(voters) | {me} if m in view.voters)
     return count >= majority(len(view.voters))

@@ -5,6 +5,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ..events import Down
+from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Join, Leave, Mcast, Nack, Propose, Reject,
                         State, StateRequest, View)
 from .base import Role
@@ -20,8 +21,13 @@ class Slave(Role):
     def forward_mcast(self, g: "Gms", mc: Mcast) -> None:
         g.send(g.leader, mc)
 
-    # Requests meant for the leader are passed on to whom we follow.
+    # Requests meant for the leader are passed on to whom we follow, unless
+    # they come from it: then it takes us for its leader (it knows a view
+    # in which we come first), and passing them back would go round for
+    # ever while nobody leads.
     def on_Mcast(self, g: "Gms", mc: Mcast) -> None:
+        if mc.sender == g.leader and defers(g, mc.sender):
+            return
         g.send(g.leader, mc)
 
     def on_Join(self, g: "Gms", j: Join) -> None:
@@ -42,9 +48,13 @@ class Slave(Role):
             super().on_Propose(g, p)
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
+        if lv.src == g.leader and defers(g, lv.src):
+            return
         g.send(g.leader, lv)
 
     def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
+        if r.src == g.leader and defers(g, r.src):
+            return
         g.send(g.leader, r)
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
@@ -64,9 +74,13 @@ class Slave(Role):
             super().on_Reject(g, r)
 
     def on_Ack(self, g: "Gms", a: Ack) -> None:
+        if a.src == g.leader and defers(g, a.src):
+            return
         g.reject(a.src)     # it takes us for its leader: say whom we follow
 
     def on_Nack(self, g: "Gms", n: Nack) -> None:
+        if n.src == g.leader and defers(g, n.src):
+            return
         g.reject(n.src)
 
     def on_State(self, g: "Gms", s: State) -> None:
@@ -128,12 +142,24 @@ class Slave(Role):
         g.try_leave()
 
 
+def defers(g: "Gms", leader: Member) -> bool:
+    """Whom we expect to lead treats us as its leader (our views disagree
+    on who comes first after a leader failed): it will not take over, so
+    we do. False where we may not (no flush level, or no state)."""
+    if not g.f.watch or g.leader != leader or leader == g.me:
+        return False
+    g.note(f"{leader} takes us for its leader: it passes the lead on", logging.WARNING)
+    g.passed.add(leader)
+    leader_down(g)
+    return True
+
+
 def successor(g: "Gms") -> object:
     """First member of our view not known to be down: the next leader (in
     quorum mode, the first voting one: a learner may lack the state)."""
     view = g.view
-    return next((m for m in view.voters if m == g.me or (m not in g.dead and m not in g.suspects)),
-                g.me)
+    return next((m for m in view.voters if m == g.me or (
+        m not in g.dead and m not in g.suspects and m not in g.passed)), g.me)
 
 
 def leader_down(g: "Gms") -> None:
@@ -157,8 +183,8 @@ def leader_down(g: "Gms") -> None:
     leader = Leader(g)
     g.become(leader)
     g.leader = g.me
-    if mode == "resend_last" and g.stream.last is not None:
-        leader.broadcast(g, g.stream.last, survivors[1:])
+    if mode == "resend_recent" and g.recent:
+        leader.resend(g, g.recent, survivors[1:])
     leader.change_view(g, survivors)
 
 
