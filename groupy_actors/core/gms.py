@@ -254,7 +254,7 @@ class Gms:
         from .roles.joining import Joining
         role = Joining(contacts, self.now, patient)
         self.become(role)
-        self.send(role.contact, Join(self.me, self.inc))
+        self.send(role.contact, Join(self.me, self.inc, self.epoch))
 
     def joined(self, view: View, b: Broadcast) -> None:
         """Our first view arrived: start following the stream from it."""

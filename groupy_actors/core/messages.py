@@ -99,10 +99,14 @@ class Join:
 
     `inc` is the incarnation the joiner had before (0 if none): a member that
     lost its place asks again with its old incarnation and gets a new one.
+    `epoch` is the highest it knew when it asked: a halted member says it
+    is here with a Join, and one that arrives after its sender took over
+    (an old announcement) must not be taken for its leaving.
     """
 
     joiner: Member
     inc: Inc
+    epoch: int = field(default=0, compare=False)   # the joiner's, when it asked
 
 
 @wire

@@ -19,6 +19,7 @@ be back in one view within a bound (liveness).
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
@@ -59,8 +60,12 @@ class Packet:
 class World(Hosts):
     def __init__(self, level: str = "gms4", members: int = 3, quorum: bool = False,
                  timing: Timing = ADVERSARY_TIMING, keep_log: bool = False,
-                 settled: bool = True) -> None:
+                 settled: bool = True, fifo: Optional[bool] = None) -> None:
         super().__init__(Config(level, timing, quorum), keep_log)
+        # gms1-gms3 assume FIFO links (the shell numbers them on Thespian):
+        # there only the oldest packet of each link may arrive next, and a
+        # crash notice only after the dead member's packets on that link.
+        self.fifo = not self.config.features.reliable if fifo is None else fifo
         self.flight: list[Packet] = []
         self.timers: dict[str, float] = {}
         self.cut: frozenset[str] = frozenset()
@@ -93,6 +98,21 @@ class World(Hosts):
         self.flight.append(Packet(next(self.ids), node.name, node.name, event, self.now, "local"))
 
     # -- the steps a schedule is made of ---------------------------------------------
+
+    def deliverable(self) -> list[int]:
+        """Indices of the packets that may arrive next."""
+        if not self.fifo:
+            return list(range(len(self.flight)))
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for k, p in enumerate(self.flight):
+            link = (p.src, p.dst)
+            if p.kind == "local":
+                out.append(k)
+            elif link not in seen:
+                out.append(k)
+            seen.add(link)
+        return out
 
     def deliver(self, k: int) -> None:
         p = self.flight.pop(k)
@@ -129,10 +149,26 @@ class World(Hosts):
         self.note(f"tick {name}")
         self.handle(self.nodes[name], Tick())
 
-    def crash(self, node: Node | str, how: str = "by the schedule") -> None:  # type: ignore[override]
+    def crash(self, node: Node | str, how: str = "by the schedule",  # type: ignore[override]
+              lose_queued: Optional[int] = None) -> None:
+        """Crash `node`. With `lose_queued` (a seed), also lose what its
+        transport had not sent yet: a random suffix of each of its links,
+        as a SIGKILL does on Thespian."""
         node = self.nodes[node] if isinstance(node, str) else node
-        self.note(f"crash {node.name}")
+        self.note(f"crash {node.name}" + (f" losing its queue ({lose_queued})"
+                                           if lose_queued is not None else ""))
         self.timers.pop(node.name, None)
+        if lose_queued is not None:
+            rng = random.Random(lose_queued)
+            links: dict[str, list[int]] = {}
+            for p in self.flight:
+                if p.src == node.name and p.kind == "net":
+                    links.setdefault(p.dst, []).append(p.id)
+            lost: set[int] = set()
+            for dst in sorted(links):
+                ids = links[dst]
+                lost.update(ids[rng.randint(0, len(ids)):])
+            self.flight = [p for p in self.flight if p.id not in lost]
         super().crash(node, how)
 
     def mcast(self, name: str, payload: Optional[str] = None) -> str:
@@ -345,6 +381,9 @@ class World(Hosts):
         self.assert_safe()
         recoverable = self.recoverable()      # judged when the faults stop
         rested = self.settle(limit)
+        # ... and at the end: in quorum mode a leave finishing meanwhile may
+        # leave too few voters alive (crashes that the leave made fatal).
+        recoverable = recoverable and (rested or self.recoverable())
         if rested and any(self.stranded(n) for n in self.alive()):
             # Joiners that lost every contact give up in their own time.
             self.run_until(lambda: not any(self.stranded(n) for n in self.alive()),
@@ -360,6 +399,10 @@ class World(Hosts):
 
     def status(self) -> list[str]:
         out = []
+        why: dict[str, str] = {}
+        for r in self.records:
+            if r["kind"] in ("rejoin", "halt", "stopped"):
+                why[r["member"]] = f"; last {r['kind']} at {r['t']:g}: {r.get('reason')}"
         for n in self.nodes.values():
             g = n.gms
             state = "crashed" if n.crashed else ("alive" if n.alive else "stopped")
@@ -367,7 +410,7 @@ class World(Hosts):
                        f"{g.view.view_id if g.view else None} "
                        f"{[m.name for m in g.view.members] if g.view else ''}, epoch {g.epoch}, "
                        f"delivered {g.stream.delivered}, outbox {len(g.outbox)}, "
-                       f"backlog {len(g.backlog)}, state {g.has_state}")
+                       f"backlog {len(g.backlog)}, state {g.has_state}{why.get(n.name, '')}")
         return out
 
 

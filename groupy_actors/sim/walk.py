@@ -89,7 +89,7 @@ class Walk:
         rng, w = self.rng, self.world
         action = rng.choices([o for o, _ in options], [wt for _, wt in options])[0]
         if action == "deliver":
-            w.deliver(rng.randrange(len(w.flight)))
+            w.deliver(rng.choice(w.deliverable()))
         elif action == "drop":
             self.budget["drop"] -= 1
             w.drop(rng.choice([k for k, p in enumerate(w.flight) if p.kind == "net"]))
@@ -104,7 +104,8 @@ class Walk:
             self.budget["crash"] -= 1
             live = w.alive()
             leaders = [n for n in live if n.gms.role_name == "leader"]
-            w.crash(rng.choice(leaders if leaders and rng.random() < 0.5 else live))
+            victim = rng.choice(leaders if leaders and rng.random() < 0.5 else live)
+            w.crash(victim, lose_queued=rng.randrange(10**6) if rng.random() < 0.5 else None)
         elif action == "cut":
             if w.cut:
                 w.heal()
@@ -160,6 +161,14 @@ MIXES = {
     "five": Mix(members=5, crashes=2, steps=200, cuts=0),
     "quorum-five": Mix(quorum=True, members=5, crashes=2, steps=200),
     "even": Mix(members=4, quorum=True, cuts=2, steps=200),
+    "two": Mix(members=2, quorum=True, crashes=1, steps=120),
+    # The classic levels assume FIFO links without loss: only crashes (gms3:
+    # a crash may lose what the leader had queued). gms1 and gms2 keep their
+    # weakness (a crash stops, or splits, them), so they get none.
+    "gms3": Mix(level="gms3", members=4, losses=0, duplicate=0, cuts=0, joins=1, leaves=0,
+                crashes=2, steps=150),
+    "gms2": Mix(level="gms2", members=4, losses=0, duplicate=0, cuts=0, crashes=0, leaves=0),
+    "gms1": Mix(level="gms1", members=3, losses=0, duplicate=0, cuts=0, crashes=0, leaves=0),
 }
 
 

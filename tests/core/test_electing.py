@@ -110,7 +110,8 @@ def test_a_member_without_the_group_state_joins_again_instead_of_taking_over():
     assert not any(isinstance(e, Stop) for e in effects)
     c = net["c"]
     c.handle(Down(A), 1.0)
-    c.handle(Join(B, b.inc), 1.1)           # its would-be leader asks to join:
+    [join] = [e.msg for e in effects if isinstance(e, Send) and isinstance(e.msg, Join)]
+    c.handle(join, 1.1)                     # its would-be leader asks to join:
     assert c.role_name == "leader"          # c takes over (no one else to ask)
     effects = c.handle(Join(B, b.inc), 1.2)
     assert any(isinstance(e, Send) and e.to == B and isinstance(e.msg, Broadcast)

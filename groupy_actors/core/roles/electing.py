@@ -122,7 +122,9 @@ class Electing(Role):
             self.conclude(g)        # everyone we could ask answered or died
 
     def conclude(self, g: "Gms") -> None:
-        latest = g.latest_view()
+        # The newest view anyone reported counts, not ours: a promiser may
+        # hold one that made a learner vote.
+        latest = survey(g, [p for p in self.promises.values() if p.joined]).latest
         if self.quorate(g, latest):
             self.finish(g)
         else:
@@ -249,8 +251,8 @@ class Electing(Role):
             fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
             g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable, start=view.seq))
             leader.sent[m], leader.next[m] = g.now, view.seq + 1
-        for m in silent:
-            g.send(m, Expelled(g.me, g.epoch, view.view_id, "did not answer the new leader in time"))
+        leader.expel_when_committed(g, {m: "did not answer the new leader in time"
+                                        for m in silent})
         g.note(f"leading view {view.view_id} of {len(members)} (epoch {g.epoch})")
         if leader.quorum is not None:
             note_sequenced(leader.order, view)

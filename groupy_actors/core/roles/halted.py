@@ -50,7 +50,7 @@ class Halted(Role):
             self.said = g.now
             for m in view.members:
                 if m != g.me and m not in g.dead:
-                    g.send(m, Join(g.me, g.inc))
+                    g.send(m, Join(g.me, g.inc, g.epoch))
         if g.me not in view.voters or not g.has_state:
             return
         rank = view.voters.index(g.me)

@@ -45,7 +45,7 @@ class Joining(Role):
                 self.asked = g.now
                 if b.src not in self.contacts:
                     self.contacts.append(b.src)
-                g.send(b.src, Join(g.me, g.inc))
+                g.send(b.src, Join(g.me, g.inc, g.epoch))
             return
         if g.f.reliable and b.src != view.leader:
             g.note(f"dropped a view sent by {b.src}, not by its leader", logging.WARNING)
@@ -59,7 +59,7 @@ class Joining(Role):
         elif g.f.reliable and g.now - self.tried >= g.t.join_retry:
             self.tried = g.now
             self.tries += 1
-            g.send(self.contact, Join(g.me, g.inc))
+            g.send(self.contact, Join(g.me, g.inc, g.epoch))
 
     def on_JoinRefused(self, g: "Gms", r: JoinRefused) -> None:
         g.stop(f"join refused by {r.src}: {r.reason}")

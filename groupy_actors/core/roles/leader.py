@@ -73,6 +73,7 @@ class Leader(Role):
         self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
         self.settling = False
         self.joins: dict[Member, Join] = {}     # asked while we were leaving
+        self.to_expel: dict[Member, str] = {}   # told once the view without them commits
         # Where each member's current incarnation began (the view that
         # admitted or renewed it): sent again when it asks to be let in.
         self.admitted: dict[Member, int] = {}
@@ -264,9 +265,21 @@ class Leader(Role):
         self.change_view(g, [m for m in g.view.members if m not in reasons])
         self.tell_expelled(g, reasons)
 
+    def expel_when_committed(self, g: "Gms", reasons: dict[Member, str]) -> None:
+        """Tell these members they are out once the view without them is
+        delivered here: in quorum mode that is when a majority holds it. A
+        member told sooner rejoins, giving up its history and its vote,
+        and if the view never commits (its leader crashed first) the group
+        may be left without the majority it needs."""
+        if self.quorum is None:
+            self.tell_expelled(g, reasons)
+        else:
+            self.to_expel.update(reasons)
+
     def tell_expelled(self, g: "Gms", reasons: dict[Member, str]) -> None:
         for m, why in reasons.items():
-            self.tell(g, m, Expelled(g.me, g.epoch, g.view.view_id, why), spare=self.LAST_WORD)
+            self.tell(g, m, Expelled(g.me, g.epoch, (self.latest or g.view).view_id, why),
+                      spare=self.LAST_WORD)
 
     # -- multicasts ------------------------------------------------------------
 
@@ -425,6 +438,10 @@ class Leader(Role):
                 table.pop(m, None)
         g.watch_only(others)
         self.expelling &= set(new.members)
+        gone = {m: why for m, why in self.to_expel.items() if m not in new.members}
+        self.to_expel = {m: why for m, why in self.to_expel.items() if m in new.members}
+        if gone and g.role is self:
+            self.tell_expelled(g, gone)
         self.update_stable(g)
         added = [m for m in others if old is None or m not in old.members
                  or old.inc_of(m) != new.inc_of(m)]
@@ -473,7 +490,9 @@ class Leader(Role):
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
             return
         if self.quorum is not None and a.ready and g.view is not None \
-                and a.src in g.view.learners:
+                and a.src in g.view.learners and a.delivered >= self.admitted.get(a.src, 0):
+            # (An Ack that has not got as far as the learner's admission is
+            # from an earlier life of that member: its `ready` says nothing.)
             self.quorum.promote(g, self, a.src)
         if self.quorum is not None and a.held > self.holds.get(a.src, 0):
             self.had(a.src, a.got)

@@ -173,7 +173,7 @@ class Quorum:
         for m in p.renew:
             self.renews.pop(m, None)
         leader.commit_view(g, p.members, p.renew, p.learners)
-        leader.tell_expelled(g, {m: why for m, why in expelled.items() if why})
+        leader.expel_when_committed(g, {m: why for m, why in expelled.items() if why})
         if g.role is leader and g.stopped is None:
             self.propose(g, leader)
 

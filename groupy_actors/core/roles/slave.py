@@ -31,9 +31,17 @@ class Slave(Role):
         g.send(g.leader, mc)
 
     def on_Join(self, g: "Gms", j: Join) -> None:
-        if j.joiner == g.leader and g.f.reliable:
+        if j.joiner == g.leader and g.f.reliable and j.epoch >= g.epoch:
             # Whom we follow is asking to be let in: it no longer leads.
             g.note(f"{g.leader} is joining again: it no longer leads", logging.WARNING)
+            if g.config.quorum:
+                # Its takeover failed, or it halted: wait our turn as it
+                # does (see Halted), rather than all of us trying at once
+                # and each unseating the others (measured: a run of four
+                # halted members that never chose one).
+                from .quorum import halt
+                halt(g, f"{g.leader}, whom we followed, is halted")
+                return
             g.suspects.add(g.leader)
             leader_down(g)
             return

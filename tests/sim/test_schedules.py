@@ -1,0 +1,105 @@
+"""Scripted schedules: the holes an independent review found, step by step.
+
+Each test drives the adversarial simulator (`groupy_actors.sim.adversary`)
+through one chosen interleaving - which message arrives, which is lost, who
+crashes when - and checks every guarantee after it, then lets the group
+settle and checks liveness. Each failed on the code before the fix.
+"""
+import pytest
+
+from groupy_actors.core import Ack, Broadcast, Down, Inquiry, Promise
+from groupy_actors.sim import Faults, Simulation
+from groupy_actors.sim.adversary import World
+from groupy_actors.sim.hosts import InvariantBroken
+
+
+def two_takeovers_one_heartbeat(quorum: bool, members: int) -> World:
+    """Review item 1. m1 leads and sequences p0..p4; m2 and m4 (and m5)
+    deliver them, m3 misses them. m1 crashes; m2 takes over (epoch 2) but
+    everything it sends is lost except one empty heartbeat to m3. m2
+    crashes; m3 takes over (epoch 3) and must adopt the history m4 holds,
+    not its own short one."""
+    w = World("gms4", members=members, quorum=quorum)
+    holders = [m for m in w.nodes if m not in ("m1", "m3")]
+    for _ in range(5):
+        w.mcast("m1")
+        for _ in range(4):          # entries out, acks back, the commit point out
+            for m in holders:
+                w.deliver_all("m1", m)
+                w.deliver_all(m, "m1")
+            w.drop_all("m1", "m3")
+            w.drop_all("m3", "m1")
+    assert all(w.nodes[m].gms.stream.delivered > w.nodes["m3"].gms.stream.delivered + 4
+               for m in holders)
+    w.crash("m1")
+    w.deliver_all(kind=Down)
+    w.deliver_all("m2", None, Inquiry)
+    w.deliver_all(None, "m2", Promise)
+    assert w.nodes["m2"].gms.role_name == "leader"
+    w.drop_all("m2")
+    for _ in range(5):                      # until m2's heartbeat to m3 is under way
+        w.fire("m2")
+        empty = [p for p in w.pending("m2", "m3", Broadcast) if not p.msg.entries]
+        if empty:
+            break
+        w.drop_all("m2")
+    w.deliver(w.find("m2", "m3", Broadcast, where=lambda b: not b.entries))
+    w.drop_all("m2")
+    w.drop_all("m3", "m2")
+    assert w.nodes["m3"].gms.log_epoch == 1, "a bare heartbeat must not move the log epoch"
+    w.crash("m2")
+    w.deliver_all(kind=Down)
+    w.assert_safe()
+    return w
+
+
+@pytest.mark.parametrize("quorum, members", [(False, 4), (True, 5)], ids=["plain", "quorum"])
+def test_a_takeover_after_a_lost_fill_keeps_what_others_delivered(quorum, members):
+    w = two_takeovers_one_heartbeat(quorum, members)
+    w.finish()                              # safety and liveness, after the fair suffix
+    delivered = {n: w.nodes[n].history for n in w.nodes if w.nodes[n].alive}
+    assert len({tuple(h) for h in delivered.values()}) == 1, delivered
+    assert [x for x in delivered["m3"] if x.startswith("m:")] == \
+        [f"m:m1:1.1:{k}" for k in range(1, 6)]
+
+
+def test_an_inquiry_answer_ranks_histories_by_regime_then_length():
+    """The promise m3 gives the next candidate still says epoch 1: it never
+    held epoch 2's history, however it heard of epoch 2."""
+    w = two_takeovers_one_heartbeat(False, 4)
+    g = w.nodes["m3"].gms
+    assert g.log_epoch == 1 and g.epoch >= 2
+
+
+def test_a_member_renewed_in_place_loses_no_multicast():
+    """Review item 2 (quorum mode, partitions, loss, joins, leaves): a stale
+    Join renewed a live member's incarnation and its pending multicasts
+    were refused for ever."""
+    o = Simulation("gms4", seed=234, members=5, quorum=True,
+                   faults=Faults(partitions=2, loss=0.1, joins=2, leaves=1)).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+@pytest.mark.parametrize("seed", [4, 8, 11, 25])
+def test_quorum_mode_recovers_a_lost_admission(seed):
+    """Review item 3: with 10 % loss alone these seeds never came back
+    together (the resend of a lost admission starved)."""
+    o = Simulation("gms4", seed=seed, members=5, quorum=True, faults=Faults(loss=0.1)).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+@pytest.mark.parametrize("seed", [18, 225])
+def test_quorum_mode_ends_together_after_partitions_and_a_leave(seed):
+    """Review item 4: a leader that left without telling the survivor the
+    commit point (225); a joiner whose contact had left (18)."""
+    o = Simulation("gms4", seed=seed, members=5, quorum=True,
+                   faults=Faults(partitions=2, loss=0.1, joins=2, leaves=1)).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+def test_the_core_asserts_its_invariants_in_every_step():
+    w = World("gms4", members=3)
+    g = w.nodes["m2"].gms
+    g.stream.delivered = g.stream.received + 1      # a broken state, by hand
+    with pytest.raises(InvariantBroken):
+        w.handle(w.nodes["m2"], Ack(w.nodes["m1"].member, 1, 0))
