@@ -8,6 +8,7 @@ from .member import Member
 from .wire import wire
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Start:
     """Begin: found a new group (no contact) or join through `contact`."""
@@ -30,6 +31,7 @@ class AppLeave:
     """The application leaves the group gracefully."""
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Down:
     """`member` has crashed (an exit notice, a dead letter, or silence)."""
@@ -37,6 +39,7 @@ class Down:
     member: Member
 
 
+@wire
 @dataclass(frozen=True, slots=True)
 class Tick:
     """A timer fired; the core reads the time passed to `handle`."""

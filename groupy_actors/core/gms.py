@@ -78,6 +78,7 @@ class Gms:
         # Alive, but passing the lead on (see slave.defers): not the next
         # leader, though still asked for its promise.
         self.passed: set[Member] = set()
+        self.deposed: set[Member] = set()       # leaders of views since replaced
         self.watching: dict[Member, None] = {}
         self.top_seen = 0
         self.heard_at = NEVER   # last word from the leader we follow
@@ -323,7 +324,10 @@ class Gms:
     def accept_broadcast(self, b: Broadcast) -> bool:
         """May we take entries from this broadcast? (gms4 checks who sent it.)"""
         if not self.f.reliable:
-            return True     # the classic levels take the stream from anyone
+            # The classic levels take the stream from anyone but a leader
+            # a view of ours has replaced: a dead leader's last sends may
+            # arrive after its successor's view, and would follow it.
+            return b.src not in self.deposed
         if b.epoch < self.epoch:
             self.reject(b.src)
             return False
@@ -498,6 +502,9 @@ class Gms:
         old = self.view
         self.view = v
         self.passed.clear()
+        if old is not None and old.leader != v.leader:
+            self.deposed.add(old.leader)
+        self.deposed.discard(v.leader)
         self.last_item = v.key
         before = set(old.members) if old else set()
         for m, inc in zip(v.members, v.incs):

@@ -18,7 +18,6 @@ be back in one view within a bound (liveness).
 """
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
@@ -26,6 +25,7 @@ from typing import Any, Iterable, Optional
 from .. import trace
 from ..checker import PROMISED, Report, check
 from ..core import AppLeave, Config, Down, Member, SnapshotReady, Tick, Timing
+from ..core.wire import wire
 from .hosts import Hosts, InvariantBroken, Node
 
 # Short periods so that suspicion and retries take few steps: a member is
@@ -44,6 +44,7 @@ class Safety(AssertionError):
     """A guarantee broke during a schedule (the message says which)."""
 
 
+@wire
 @dataclass(frozen=True)
 class Packet:
     id: int
@@ -69,10 +70,11 @@ class World(Hosts):
         self.flight: list[Packet] = []
         self.timers: dict[str, float] = {}
         self.cut: frozenset[str] = frozenset()
-        self.ids = itertools.count(1)
-        self.payloads = itertools.count()
-        self.joiners = itertools.count(1)
+        self.ids = 0            # counters, not itertools.count: a World pickles
+        self.payloads = 0
+        self.joiners = 0
         self.steps: list[str] = []
+        self.record_steps = True
         self.start("m1", None)
         for i in range(2, members + 1):
             self.start(f"m{i}", "m1")
@@ -84,18 +86,22 @@ class World(Hosts):
 
     # -- what Hosts asks of us -----------------------------------------------------
 
+    def next_id(self) -> int:
+        self.ids += 1
+        return self.ids
+
     def transmit(self, src: Node, dst: str, msg: Any) -> None:
-        self.flight.append(Packet(next(self.ids), src.name, dst, msg, self.now))
+        self.flight.append(Packet(self.next_id(), src.name, dst, msg, self.now))
 
     def set_timer(self, node: Node, after: float) -> None:
         self.timers[node.name] = self.now + after
 
     def down_later(self, target: str, watcher: str) -> None:
-        self.flight.append(Packet(next(self.ids), target, watcher, Down(Member(target)),
+        self.flight.append(Packet(self.next_id(), target, watcher, Down(Member(target)),
                                   self.now, "down"))
 
     def snapshot_later(self, node: Node, event: SnapshotReady) -> None:
-        self.flight.append(Packet(next(self.ids), node.name, node.name, event, self.now, "local"))
+        self.flight.append(Packet(self.next_id(), node.name, node.name, event, self.now, "local"))
 
     # -- the steps a schedule is made of ---------------------------------------------
 
@@ -139,7 +145,7 @@ class World(Hosts):
         p = self.flight[k]
         if p.kind != "net":
             raise ValueError(f"{p} is not a network message: it cannot be duplicated")
-        self.flight.append(Packet(next(self.ids), p.src, p.dst, p.msg, p.sent))
+        self.flight.append(Packet(self.next_id(), p.src, p.dst, p.msg, p.sent))
         self.note(f"duplicate {p}")
 
     def fire(self, name: str) -> None:
@@ -172,13 +178,17 @@ class World(Hosts):
         super().crash(node, how)
 
     def mcast(self, name: str, payload: Optional[str] = None) -> str:
-        payload = payload if payload is not None else f"p{next(self.payloads)}"
+        if payload is None:
+            payload = f"p{self.payloads}"
+            self.payloads += 1
         self.note(f"mcast {name} {payload}")
         self.submit(self.nodes[name], payload)
         return payload
 
     def join(self, contact: str, name: Optional[str] = None) -> str:
-        name = name or f"j{next(self.joiners)}"
+        if name is None:
+            self.joiners += 1
+            name = f"j{self.joiners}"
         self.note(f"join {name} via {contact}")
         self.start(name, contact)
         return name
@@ -197,7 +207,8 @@ class World(Hosts):
         self.note("heal")
 
     def note(self, step: str) -> None:
-        self.steps.append(step)
+        if self.record_steps:
+            self.steps.append(step)
         if self.keep_log:
             self.log.append(f"{self.now:9.2f} == {step}")
 

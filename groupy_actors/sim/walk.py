@@ -174,3 +174,37 @@ MIXES = {
 
 def mixed(name: str, **changes: object) -> Mix:
     return replace(MIXES[name], **changes)  # type: ignore[arg-type]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """`python -m groupy_actors.sim.walk MIX SEED`: replay one walk, with its
+    log; `MIX FIRST COUNT`: search that many seeds."""
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m groupy_actors.sim.walk",
+                                description="Replay one adversarial random walk (its log and "
+                                            "verdict), or search many seeds.")
+    p.add_argument("mix", choices=sorted(MIXES))
+    p.add_argument("seed", type=int)
+    p.add_argument("count", type=int, nargs="?", help="search seeds seed..seed+count-1")
+    a = p.parse_args(argv)
+    if a.count:
+        failures = search(range(a.seed, a.seed + a.count), MIXES[a.mix], stop_at=None)
+        print(f"{a.count} walks of {MIXES[a.mix].describe()}: {len(failures)} failed")
+        for f in failures[:5]:
+            print(f.split("\n")[0] + "\n  " + "\n  ".join(f.split("\n")[1:3]))
+        return 1 if failures else 0
+    walk = Walk(a.seed, MIXES[a.mix], keep_log=True)
+    try:
+        walk.run()
+        verdict = "ok"
+    except Safety as e:
+        verdict = str(e)
+    for line in walk.world.log:
+        if "Tick()" not in line:
+            print(line[:400])
+    print(verdict)
+    return 0 if verdict == "ok" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

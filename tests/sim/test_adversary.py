@@ -131,7 +131,7 @@ class Schedules(RuleBasedStateMachine):
 
 
 Schedules.TestCase.settings = settings(
-    max_examples=max(1, int(120 * SCALE)), stateful_step_count=60, deadline=None,
+    max_examples=max(1, int(400 * SCALE)), stateful_step_count=80, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     print_blob=True)
 test_hypothesis_finds_no_schedule_that_breaks_a_guarantee = Schedules.TestCase
