@@ -13,24 +13,30 @@ Two codecs, one per connection ("channel"):
   Each side first sends a hello (magic + a fresh 16-byte random nonce).
   Each direction of the connection then has its own key,
   ``HMAC(secret, label(direction) + nonce_initiator + nonce_acceptor)``,
-  and every frame carries two tags computed with it over an implicit
-  per-direction frame counter:
+  and every frame carries an HMAC-SHA256 tag computed with it over an
+  implicit per-direction frame counter and the frame's bytes:
 
-      type (1) | length (4) | htag (16) | payload (length) | tag (32)
-      htag = HMAC(key, counter | type | length)[:16]
-      tag  = HMAC(key, counter | type | length | payload)
+      type (1) | length (4) | payload (length) | tag (32)
+      tag = HMAC-SHA256(key, counter (8) | type | length | payload)
 
-  The header tag is checked before the payload is even buffered, the full
-  tag before anything is unpickled. What that resists: a peer without the
-  secret cannot get a frame accepted (so cannot make us unpickle anything);
-  a captured frame cannot be replayed on another connection (the acceptor's
-  nonce is fresh, so the key differs), nor reflected back to its sender
-  (each direction has its own key), nor replayed, reordered or dropped
-  within its connection without the next tag failing (the counter).
-  What it does not: frames are not encrypted (an eavesdropper reads them),
-  and a man in the middle can still cut a connection (frames are then
-  resent, as after any connection loss). Acknowledgements are frames too
-  (type ACK or NAK with a 4-byte count), so several ride in one frame.
+  A side's first frame is a PROOF frame with an empty payload; until it
+  has been checked nothing else is accepted, not even a header that would
+  make us buffer a long payload, so a peer without the secret cannot make
+  us hold more than a hello and 37 bytes. Every later frame's tag is
+  checked before its payload is unpickled.
+  What that resists: a peer without the secret cannot get a frame accepted
+  (so cannot make us unpickle anything); a captured frame cannot be
+  replayed on another connection (the acceptor's nonce is fresh, so the
+  keys differ), nor reflected back to its sender (each direction has its
+  own key), nor replayed, reordered or dropped within its connection
+  without the next tag failing (the counter).
+  What it does not: frames are not encrypted (an eavesdropper reads them);
+  a man in the middle can still cut a connection (frames are then resent,
+  as after any connection loss) or, after the proof, announce a long frame
+  that fails only once it has arrived (up to MAX_FRAME bytes). And a holder
+  of the secret can run any code on every node (messages are pickles), as
+  with Erlang's cookie. Acknowledgements are frames too (type ACK or NAK
+  with a 4-byte count), so several ride in one frame.
 
 Both parse greedily: `feed` consumes every complete frame in the buffer.
 Anything malformed raises `Refused`; the caller drops the connection.
@@ -42,7 +48,7 @@ import hmac
 import os
 import pickle
 import struct
-from typing import Union
+from typing import Any, Optional, Union
 
 DATA, ACK, NAK = 0, 1, 2
 Frame = tuple[int, Union[bytes, int]]    # (DATA, payload) or (ACK|NAK, count)
@@ -63,14 +69,13 @@ MAX_HEADER = 20     # digits before ">": stock gives up on a header after 20-40 
 MAGIC = b"GRPY\x01"
 NONCE_LEN = 16
 HELLO_LEN = len(MAGIC) + NONCE_LEN
+PROOF = 3
 _HDR = struct.Struct("!BI")
 _COUNT = struct.Struct("!I")
 _CTR = struct.Struct("!Q")
-HTAG_LEN = 16
 TAG_LEN = 32
 # Largest frame an authenticated peer may send: Thespian's own tests send
-# 50 MB messages. The header tag is checked first, so a peer without the
-# secret cannot make us buffer more than a header.
+# 50 MB messages.
 MAX_FRAME = int(os.environ.get("GROUPY_MAX_FRAME", 512 * 1024 * 1024))
 
 
@@ -139,7 +144,10 @@ class AuthChannel:
         self._nonce = os.urandom(NONCE_LEN)
         self.hello = MAGIC + self._nonce
         self.ready = False              # the peer's hello has arrived
-        self._send_mac = self._recv_mac = None
+        self._proven = False            # the peer's proof frame checked
+        self._proof_due = False         # ours goes before our first frame
+        self._send_mac: Any = None
+        self._recv_mac: Any = None
         self._send_ctr = 0
         self._recv_ctr = 0
 
@@ -152,23 +160,30 @@ class AuthChannel:
         self._send_mac = hmac.new(mine, digestmod=hashlib.sha256)
         self._recv_mac = hmac.new(theirs, digestmod=hashlib.sha256)
         self.ready = True
+        self._proof_due = True
 
     def _frame(self, kind: int, payload: bytes) -> bytes:
         hdr = _HDR.pack(kind, len(payload))
         h = self._send_mac.copy()
-        h.update(_CTR.pack(self._send_ctr))
-        h.update(hdr)
-        htag = h.digest()[:HTAG_LEN]
+        h.update(_CTR.pack(self._send_ctr) + hdr)
         h.update(payload)
         self._send_ctr += 1
-        return b"".join((hdr, htag, payload, h.digest()))
+        return b"".join((hdr, payload, h.digest()))
+
+    def _proof(self) -> bytes:
+        if not self._proof_due:
+            return b""
+        self._proof_due = False
+        return self._frame(PROOF, b"")
 
     def seal(self, payload: bytes) -> bytes:
+        if self._proof_due:
+            return self._proof() + self._frame(DATA, payload)
         return self._frame(DATA, payload)
 
     def seal_acks(self, results: list[bool]) -> bytes:
         # Runs of equal results, one frame each (usually a single ACK frame).
-        out = []
+        out = [self._proof()]
         run_ok, run = results[0], 0
         for ok in results:
             if ok != run_ok:
@@ -184,40 +199,42 @@ class AuthChannel:
         if not self.ready:
             head = bytes(buf[:len(MAGIC)])
             if not MAGIC.startswith(head):
-                raise Refused("no authentication hello (a peer without a secret?)")
+                raise Refused("no authentication hello (a peer without the secret?)")
             if end < HELLO_LEN:
                 return frames
             self._start(bytes(buf[len(MAGIC):HELLO_LEN]))
             pos = HELLO_LEN
-        fixed = _HDR.size + HTAG_LEN
-        while end - pos >= fixed:
-            hdr = bytes(buf[pos:pos + _HDR.size])
-            h = self._recv_mac.copy()
-            h.update(_CTR.pack(self._recv_ctr))
-            h.update(hdr)
-            if not hmac.compare_digest(h.digest()[:HTAG_LEN],
-                                       bytes(buf[pos + _HDR.size:pos + fixed])):
-                raise Refused("frame header fails authentication (wrong secret, "
-                              "or not from this connection)")
-            kind, length = _HDR.unpack(hdr)
-            if kind not in (DATA, ACK, NAK) or length > MAX_FRAME or \
-                    (kind != DATA and length != _COUNT.size):
-                raise Refused(f"authenticated frame of bad type {kind} or length {length}")
-            stop = pos + fixed + length + TAG_LEN
-            if stop > end:
-                break
-            payload = bytes(buf[pos + fixed:stop - TAG_LEN])
-            h.update(payload)
-            if not hmac.compare_digest(h.digest(), bytes(buf[stop - TAG_LEN:stop])):
-                raise Refused("frame fails authentication")
-            self._recv_ctr += 1
-            frames.append((DATA, payload) if kind == DATA
-                          else (kind, _COUNT.unpack(payload)[0]))
-            pos = stop
+        hdr_len = _HDR.size
+        with memoryview(buf) as view:
+            while end - pos >= hdr_len:
+                kind, length = _HDR.unpack_from(buf, pos)
+                if not self._proven:
+                    if kind != PROOF or length:
+                        raise Refused("no authentication proof (a peer without the secret?)")
+                elif kind not in (DATA, ACK, NAK) or length > MAX_FRAME or \
+                        (kind != DATA and length != _COUNT.size):
+                    raise Refused(f"frame of bad type {kind} or length {length}")
+                stop = pos + hdr_len + length + TAG_LEN
+                if stop > end:
+                    break
+                h = self._recv_mac.copy()
+                h.update(_CTR.pack(self._recv_ctr))
+                h.update(view[pos:stop - TAG_LEN])
+                if not hmac.compare_digest(h.digest(), view[stop - TAG_LEN:stop]):
+                    raise Refused("wrong authentication proof (another secret?)"
+                                  if not self._proven else "frame fails authentication")
+                self._recv_ctr += 1
+                if kind == DATA:
+                    frames.append((DATA, bytes(view[pos + hdr_len:stop - TAG_LEN])))
+                elif kind == PROOF:
+                    self._proven = True
+                else:
+                    frames.append((kind, _COUNT.unpack_from(buf, pos + hdr_len)[0]))
+                pos = stop
         if pos:
             del buf[:pos]
         return frames
 
 
-def channel(secret: bytes | None, initiator: bool) -> PlainChannel | AuthChannel:
+def channel(secret: Optional[bytes], initiator: bool) -> Union[PlainChannel, AuthChannel]:
     return AuthChannel(secret, initiator) if secret else PlainChannel()
