@@ -43,6 +43,7 @@ import selectors
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any, Optional
 
@@ -75,6 +76,21 @@ STALL = 1.0         # a peer that acknowledged nothing for this long is not wait
 SWEEP = 0.5         # how often queued sends are checked for expiry
 EXIT_DRAIN = 7.0    # longest an exiting actor waits for its sends (stock: 7 s, then again)
 FINAL_FLUSH = 0.5   # what the admin's last pass writes out before its process ends
+
+
+# Every transport of this process, for `_release_inherited`.
+_instances: "weakref.WeakSet[PipelinedTCPTransport]" = weakref.WeakSet()
+
+
+def _release_inherited() -> None:
+    """In a fresh fork, close what transports of the parent held: a
+    connection kept open by a fork that never uses it would keep its peer
+    from seeing our close, and an inherited epoll instance is shared.
+    (Thespian's children close what `childResetFileNumList` lists; an admin
+    forked from the caller closes nothing.)"""
+    for inst in list(_instances):
+        if inst._owner != os.getpid():
+            inst._release()
 
 
 def log() -> logging.Logger:
@@ -132,6 +148,7 @@ class PipelinedTCPTransport(TCPTransport):
             (_num, assigned, self._parentAddr, self._adminAddr, admin_routing,
              self.txOnly) = initType.args
             self._settings = getattr(initType, "settings", None) or settings or Settings()
+            _release_inherited()
             is_admin = assigned == self._adminAddr
             port = assigned.addressDetails.sockname[1] if assigned else 0
             hint = assigned or self._parentAddr or self._adminAddr
@@ -168,6 +185,7 @@ class PipelinedTCPTransport(TCPTransport):
         self._checkChildren = False
         self._shutdownSignalled = False
         self._abort: Optional[bool] = None      # None, or drain?
+        self._abort_deadline = 0.0
         self._loop_thread: Optional[int] = None
         self._rx_paused = False
         self._next_sweep = 0.0
@@ -183,6 +201,7 @@ class PipelinedTCPTransport(TCPTransport):
             else selectors.DefaultSelector()
         self._selector.register(self.socket.fileno(), selectors.EVENT_READ, "listen")
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        _instances.add(self)
 
     # -- setup -----------------------------------------------------------------
 
@@ -250,7 +269,8 @@ class PipelinedTCPTransport(TCPTransport):
         return self.protectedFileNumList()
 
     def close(self) -> None:
-        if getattr(self, "_owner", None) != os.getpid() or not hasattr(self, "_conns"):
+        if getattr(self, "_owner", None) != os.getpid() or not hasattr(self, "_conns") or \
+                getattr(self, "_released", False):
             return      # an inherited copy in a fork: the sockets are not ours to close
         for conn in list(self._conns.values()):
             self._discard(conn)
@@ -270,6 +290,32 @@ class PipelinedTCPTransport(TCPTransport):
                 pass
         self.socket.close()
         del self._conns
+
+    def _release(self) -> None:
+        """Close an inherited copy's descriptors, never touching the
+        connections themselves (no shutdown(), which would end them for
+        their owner too)."""
+        if getattr(self, "_released", False) or not hasattr(self, "_conns"):
+            return
+        self._released = True
+        socks = [self.socket] + [c.sock for c in self._conns.values()]
+        fds = [self._wake_r, self._wake_w]
+        for sock in socks:
+            try:
+                fds.append(sock.detach())
+            except OSError:
+                pass
+        try:
+            self._selector._selector.close()    # the epoll object: close() of its fd only
+        except Exception:
+            pass
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._conns = {}
+        self._peers = {}
 
     def __del__(self) -> None:
         try:
@@ -336,6 +382,8 @@ class PipelinedTCPTransport(TCPTransport):
             pass    # full (a wakeup is pending anyway) or closed
 
     def abort_run(self, drain: bool = False) -> None:
+        if self._abort is None:
+            self._abort_deadline = time.monotonic() + EXIT_DRAIN
         self._abort = drain
 
     def set_watch(self, watchlist: list[int]) -> None:
@@ -787,13 +835,12 @@ class PipelinedTCPTransport(TCPTransport):
         xmit_only = handler is TransmitOnly or isinstance(handler, TransmitOnly)
         self._abort = None
         self._set_rx_paused(xmit_only)
-        started = time.monotonic()
         done_before = self._pending()
         while True:
             self._pump()
             if self._abort is not None:
                 if not self._abort or not self._pending() or \
-                        time.monotonic() - started > EXIT_DRAIN:
+                        time.monotonic() > self._abort_deadline:
                     self._final_flush()
                     return Thespian__Run_Terminated()
             if xmit_only:
@@ -801,6 +848,7 @@ class PipelinedTCPTransport(TCPTransport):
                 if pending == 0 or pending < done_before:
                     return pending
             else:
+                aborted = False
                 while self._incomingEnvelopes:
                     env = self._incomingEnvelopes.popleft()
                     if handler is None:
@@ -810,8 +858,9 @@ class PipelinedTCPTransport(TCPTransport):
                     if not result:
                         return result
                     if self._abort is not None:
+                        aborted = True
                         break
-                if self._abort is not None:
+                if aborted:
                     continue
             run_view = self.run_time.view()
             if run_view.expired():
@@ -824,6 +873,8 @@ class PipelinedTCPTransport(TCPTransport):
                     continue
                 timeout = self._next_sweep - now if timeout is None \
                     else min(timeout, self._next_sweep - now)
+            if self._abort:
+                timeout = min(timeout if timeout is not None else SWEEP, SWEEP)
             if self._incomingEnvelopes and not xmit_only or self._inbox or self._finished \
                     or self._dirty:
                 timeout = 0
