@@ -119,10 +119,14 @@ class GroupyEndpoint(TCPEndpoint):
         self.settings = settings
 
 
-def peer_key(address: ActorAddress) -> tuple[str, int]:
+def peer_key(address: ActorAddress) -> Optional[tuple[str, int]]:
     """One queue and one connection per listening socket: every name this
-    machine goes by counts as the same host."""
-    host, port = address.addressDetails.sockname[:2]
+    machine goes by counts as the same host. None for an address that is
+    not a listen socket (a child not started yet has a local address)."""
+    sockname = getattr(getattr(address, "addressDetails", None), "sockname", None)
+    if not sockname:
+        return None
+    host, port = sockname[:2]
     if not host or host == "0.0.0.0" or thisSystem.isLocalAddr(host):
         host = ""
     return host, port
@@ -401,6 +405,11 @@ class PipelinedTCPTransport(TCPTransport):
         return peer
 
     def _enqueue(self, intent: Any) -> None:
+        if peer_key(intent.targetAddr) is None:
+            log().warning("%s: cannot send to %s (not a TCP address)", self.myAddress,
+                          intent.targetAddr)
+            self._finished.append((intent, SendStatus.Failed))
+            return
         peer = self._peer(intent.targetAddr)
         if peer.backlog >= PEER_LIMIT:
             self.counters["dropped"] += 1
@@ -769,7 +778,8 @@ class PipelinedTCPTransport(TCPTransport):
                 self._peers.pop(peer.key, None)
 
     def deadAddress(self, addressManager: Any, childAddr: Any) -> None:
-        peer = self._peers.pop(peer_key(childAddr), None) if childAddr else None
+        key = peer_key(childAddr) if childAddr else None
+        peer = self._peers.pop(key, None) if key else None
         if peer is not None:
             conn = peer.conn
             waiting = list(conn.unacked) if conn else []
@@ -793,7 +803,8 @@ class PipelinedTCPTransport(TCPTransport):
         refused, becomes dead letters."""
         if isinstance(rmtaddr.addressDetails, TXOnlyAdminTCPv4ActorAddress):
             return
-        peer = self._peers.get(peer_key(rmtaddr))
+        key = peer_key(rmtaddr)
+        peer = self._peers.get(key) if key else None
         if peer is not None and peer.conn is not None and peer.conn.outgoing:
             self._lost(peer.conn, "its system left the convention")
 
