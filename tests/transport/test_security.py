@@ -207,3 +207,17 @@ def test_cookie_from_the_environment():
     assert cookie_from_env({"GROUPY_COOKIE": "abc\n"}) == b"abc"
     with pytest.raises(CookieError, match="empty"):
         cookie_from_env({"GROUPY_COOKIE": ""})
+
+
+def test_the_default_bind_address():
+    from groupy_actors.transport.settings import Settings, default_bind
+    assert default_bind({}) == "127.0.0.1"
+    assert default_bind({"THESPIAN_BASE_IPADDR": "127.0.0.1"}) == "127.0.0.1"
+    # Thespian is told to advertise a routable address: it must be reachable there.
+    assert default_bind({"THESPIAN_BASE_IPADDR": "10.1.2.3"}) == "0.0.0.0"
+    assert default_bind({"GROUPY_BIND_ADDRESS": "10.1.2.3"}) == "10.1.2.3"
+    caps = {transport.COOKIE_CAPABILITY: "hunter2", transport.BIND_CAPABILITY: "0.0.0.0"}
+    settings = Settings.from_capabilities(caps, take_secret=True)
+    assert settings.secret == b"hunter2" and settings.wildcard
+    assert caps == {transport.BIND_CAPABILITY: "0.0.0.0"}       # the cookie is taken out
+    assert "hunter2" not in repr(settings)
