@@ -39,10 +39,11 @@ def _plain_frame(path: str) -> bytes:
     return b"%d>" % len(p) + p
 
 
-def _send_plain(port: int, frame: bytes) -> None:
+def _send_plain(port: int, frame: bytes, until_closed: bool = True) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(frame)
-        _drain(s)
+        if until_closed:
+            _drain(s)
 
 
 def _send_wrong_hmac(port: int, path: str) -> None:
@@ -116,7 +117,7 @@ def test_without_a_cookie_the_same_frame_is_unpickled(actor_systems, tmp_path):
     (stock Thespian and our base without a cookie both unpickle it)."""
     s = actor_systems.start()
     marker = tmp_path / "created"
-    _send_plain(s.port, _plain_frame(str(marker)))
+    _send_plain(s.port, _plain_frame(str(marker)), until_closed=False)
     end = time.monotonic() + 10
     while not marker.exists() and time.monotonic() < end:
         time.sleep(0.1)
