@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 from thespian.system.multiprocCommon import multiprocessCommon
-from thespian.system.transport import ExternalInterfaceTransportInit
 
 from .settings import Settings
 from .tcp import PipelinedTCPTransport
@@ -41,4 +40,4 @@ class ActorSystemBase(multiprocessCommon):
         super().__init__(system, logDefs)
 
 
-__all__ = ["ActorSystemBase", "ExternalInterfaceTransportInit", "NAME"]
+__all__ = ["ActorSystemBase", "NAME"]

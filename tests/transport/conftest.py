@@ -13,7 +13,7 @@ import pytest
 from groupy_actors import system as systems
 from groupy_actors import transport
 
-from .procs import listening, system_pids
+from .procs import system_pids
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,6 @@ from groupy_actors.transport.cookie import cookie_from_env
 from groupy_actors.transport.framing import HELLO_LEN, AuthChannel
 
 from .actors import Echo
-from .conftest import wait_type
 from .procs import listening, system_pids
 
 COOKIE = b"the right cookie"
