@@ -18,12 +18,16 @@ from typing import Any, Iterable, Iterator, Optional
 
 from thespian.actors import ActorSystem
 
-from . import reaper
+from . import reaper, transport
 
-BASES = {"simple": "simpleSystemBase", "tcp": "multiprocTCPBase", "udp": "multiprocUDPBase",
+# "tcp" is our base (groupy_actors/transport: pipelined, loopback by
+# default, frames authenticated when a cookie is set); "thespian-tcp" is
+# stock multiprocTCPBase, which it interoperates with when no cookie is set.
+BASES = {"simple": "simpleSystemBase", "tcp": transport.BASE_NAME,
+         "thespian-tcp": "multiprocTCPBase", "udp": "multiprocUDPBase",
          "queue": "multiprocQueueBase"}
-WITH_PROCESSES = {"tcp", "udp", "queue"}
-WITH_PORTS = {"tcp", "udp"}
+WITH_PROCESSES = {"tcp", "thespian-tcp", "udp", "queue"}
+WITH_PORTS = {"tcp", "thespian-tcp", "udp"}
 
 
 # Thespian caps an actor's submitted sends at 20 for all peers together, and
@@ -119,10 +123,15 @@ class System:
 
 
 def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str] = None,
-          capabilities: Optional[dict[str, Any]] = None, level: int = logging.INFO) -> System:
-    """Start an actor system of `kind` (simple, tcp, udp, queue)."""
+          capabilities: Optional[dict[str, Any]] = None, level: int = logging.INFO,
+          cookie: Optional[bytes] = None, bind: Optional[str] = None) -> System:
+    """Start an actor system of `kind` (simple, tcp, thespian-tcp, udp, queue).
+    For "tcp": `cookie` is the shared secret (default: $GROUPY_COOKIE, else
+    none) and `bind` the listen address (default 127.0.0.1)."""
     if kind not in BASES:
         raise StartError(f"unknown system {kind!r}; choose one of {', '.join(BASES)}")
+    if (cookie is not None or bind is not None) and kind != "tcp":
+        raise StartError(f"a cookie and a bind address need --system tcp, not {kind}")
     if log_file is None:
         fd, log_file = tempfile.mkstemp(prefix="groupy-", suffix=".log")
         os.close(fd)
@@ -138,6 +147,12 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
         caps["Admin Port"] = port
     else:
         port = None
+    if kind == "tcp":
+        transport.register()
+        if cookie is not None:
+            caps[transport.COOKIE_CAPABILITY] = cookie
+        if bind is not None:
+            caps[transport.BIND_CAPABILITY] = bind
     _widen_pending_transmits()
     try:
         if kind in WITH_PROCESSES:

@@ -9,8 +9,9 @@ import time
 from typing import Any
 
 from .. import system as systems
+from .. import transport
 from ..core import Config, Timing
-from ..cluster.client import DIRECTORY, ClusterError, Convention, parse_address
+from ..cluster.client import DIRECTORY, ClusterError, Convention, is_local, parse_address
 from ..cluster.messages import DirectoryInit, Place, StatusReply
 from .options import UsageError, count, port, positive_seconds, say
 
@@ -30,6 +31,11 @@ def add_parsers(sub: Any) -> None:
                    help="the convention leader's address (omit on the leader itself)")
     p.add_argument("--name", help="the node's name, for `join --on` (default: node<PORT>)")
     p.add_argument("--log", help="log file (default: in the temporary directory)")
+    p.add_argument("--bind", metavar="ADDR",
+                   help="address the node's sockets listen on (default: 127.0.0.1, or every "
+                        "interface when --convention names another machine; a convention "
+                        "leader for other machines needs --bind 0.0.0.0 or its own address)")
+    _cookie_option(p)
     p.set_defaults(run=run_node)
 
     p = sub.add_parser("join", help="place colour workers of a group on a node",
@@ -71,11 +77,28 @@ def add_parsers(sub: Any) -> None:
 def _convention(p: argparse.ArgumentParser) -> None:
     p.add_argument("--convention", required=True, metavar="HOST:PORT",
                    help="the convention leader's address (a node on this machine)")
+    _cookie_option(p)
 
 
-def _connect(address: str) -> Convention:
+def _cookie_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cookie-file", metavar="FILE",
+                   help="the shared secret that authenticates every message between nodes "
+                        f"(default: ${transport.COOKIE_ENV}, else none); all nodes and "
+                        "commands of a convention need the same one")
+
+
+def _cookie(args: argparse.Namespace) -> bytes | None:
     try:
-        return Convention(address)
+        if args.cookie_file:
+            return transport.load_cookie(args.cookie_file)
+        return transport.cookie_from_env()
+    except transport.CookieError as e:
+        raise UsageError(str(e)) from None
+
+
+def _connect(args: argparse.Namespace) -> Convention:
+    try:
+        return Convention(args.convention, cookie=_cookie(args))
     except ClusterError as e:
         raise UsageError(str(e)) from None
 
@@ -85,16 +108,21 @@ def run_node(args: argparse.Namespace) -> int:
     if not name.replace("-", "").replace("_", "").isalnum():
         raise UsageError(f"a node name is letters, digits, - and _: not {name!r}")
     caps: dict[str, Any] = {"node": name}
+    bind = args.bind
     if args.convention:
         try:
             caps["Convention Address.IPv4"] = parse_address(args.convention)
+            if bind is None and not is_local(caps["Convention Address.IPv4"][0]):
+                bind = "0.0.0.0"        # the leader on another machine must reach us
         except ClusterError as e:
             raise UsageError(str(e)) from None
+    cookie = _cookie(args)
     log_file = args.log or os.path.join(tempfile.gettempdir(), f"groupy-node-{name}.log")
     os.environ.setdefault("CONVENTION_REREGISTRATION_PERIOD", CONVENTION_PERIOD)
     os.environ.setdefault("CONVENTION_RESTART_PERIOD", CONVENTION_PERIOD)
     try:
-        node = systems.start("tcp", port=args.port, log_file=log_file, capabilities=caps)
+        node = systems.start("tcp", port=args.port, log_file=log_file, capabilities=caps,
+                             cookie=cookie, bind=bind)
     except systems.StartError as e:
         raise UsageError(str(e)) from None
     try:
@@ -119,7 +147,7 @@ def run_node(args: argparse.Namespace) -> int:
 
 
 def run_join(args: argparse.Namespace) -> int:
-    c = _connect(args.convention)
+    c = _connect(args)
     config = Config("gms4", Timing.network(args.heartbeat, args.suspect_after),
                     quorum=not args.no_quorum)
     try:
@@ -149,12 +177,12 @@ def show(reply: StatusReply) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    reply = _connect(args.convention).status(args.group, args.settle)
+    reply = _connect(args).status(args.group, args.settle)
     show(reply)
     return 0 if reply.agree and all(reply.agree.values()) else 1
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    reply = _connect(args.convention).stop()
+    reply = _connect(args).stop()
     say(f"stopping {len(reply.nodes)} node(s): {', '.join(reply.nodes)}")
     return 0

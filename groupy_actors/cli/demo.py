@@ -22,7 +22,7 @@ from ..system import StartError
 from .display import StatusView, colour_of
 from .options import count, fail, port, positive_seconds, probability, say, seconds
 
-SYSTEMS = ("tcp", "simple", "udp")
+SYSTEMS = ("tcp", "simple", "udp", "thespian-tcp")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,8 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", choices=sorted(LEVELS), default=DEFAULT_LEVEL,
                    help=f"protocol level (default {DEFAULT_LEVEL})")
     p.add_argument("--system", choices=SYSTEMS, default="tcp",
-                   help="tcp: a process per actor (default); simple: all in this process; "
-                        "udp: processes over UDP")
+                   help="tcp: a process per actor, our pipelined TCP transport (default); "
+                        "simple: all in this process; udp: processes over UDP; "
+                        "thespian-tcp: processes over stock Thespian TCP")
     p.add_argument("--port", type=port, help="admin port of the actor system (default: a free one)")
     p.add_argument("--seed", type=int, help="seed the workers' choices and injected faults")
     p.add_argument("--events", metavar="FILE",

@@ -9,7 +9,8 @@ from typing import Any
 
 from thespian.actors import ActorSystem
 
-from ..system import port_in_use
+from .. import transport
+from ..system import BASES, port_in_use
 from .directory import Directory
 from .messages import Place, Placed, StatusReply, StatusRequest, StopAll, Stopping
 
@@ -44,7 +45,8 @@ def is_local(host: str) -> bool:
 class Convention:
     """A client of the convention leader's actor system (never shuts it down)."""
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float = 10.0,
+                 cookie: bytes | None = None) -> None:
         host, port = parse_address(address)
         if not is_local(host):
             raise ClusterError(f"{host} is not this machine: run this command on the machine "
@@ -53,12 +55,17 @@ class Convention:
             raise ClusterError(f"no node runs on port {port} here (start one with "
                                f"`run_group.py node --port {port}`)")
         self.timeout = timeout
+        caps: dict[str, Any] = {"Admin Port": port}
+        if cookie is not None:      # else $GROUPY_COOKIE, if set
+            caps[transport.COOKIE_CAPABILITY] = cookie
+        transport.register()
         try:
-            self.asys = ActorSystem("multiprocTCPBase", {"Admin Port": port},
-                                    transientUnique=True)
+            self.asys = ActorSystem(BASES["tcp"], caps, transientUnique=True)
             self.directory = self.asys.createActor(Directory, globalName=DIRECTORY)
         except Exception as e:
-            raise ClusterError(f"cannot reach the node on port {port}: {e}") from None
+            raise ClusterError(f"cannot reach the node on port {port}: {e} (a node started "
+                               "with a cookie answers only commands given the same one: "
+                               "--cookie-file or $GROUPY_COOKIE)") from None
 
     def ask(self, msg: Any, answer: type) -> Any:
         end = time.monotonic() + self.timeout
