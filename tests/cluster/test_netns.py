@@ -123,14 +123,16 @@ def test_a_partition_leaves_the_majority_delivering_and_the_minority_halted(
     new_view = max(r["view_at"] for r in rows(reply, MAJORITY)) - cut
     print(f"\n[{order[0]} leads] a 3-member view at every member of the majority "
           f"{new_view:.1f} s after the cut")
-    halted = {r["name"]: r["delivered"] for r in rows(reply, MINORITY)}
+    halted = {r["name"]: (r["delivered"], r["view_id"]) for r in rows(reply, MINORITY)}
     before = {r["name"]: r["delivered"] for r in rows(reply, MAJORITY)}
     time.sleep(2.0)
     reply = nodes.status("g")
     after = {r["name"]: r for r in reply["rows"]}
     assert all(after[n]["delivered"] > d for n, d in before.items()), \
         ("the majority stopped delivering", before, table(reply))
-    assert all(after[n]["delivered"] == d and after[n]["role"] == "minority"
+    # Halted members try a takeover now and then (role electing, or slave
+    # of one of them); none can succeed, so none delivers or moves on.
+    assert all((after[n]["delivered"], after[n]["view_id"]) == d and after[n]["role"] != "leader"
                for n, d in halted.items()), ("the minority delivered", halted, table(reply))
     # X heard from the minority all along: its halt is not a silence at X.
     assert all(after[n]["silent"] < 2 for n in halted), table(reply)
