@@ -11,7 +11,7 @@ import time
 
 from ..core.config import LEVELS
 from ..sim import Faults, Simulation
-from .options import Parser, count, natural, probability, say
+from .options import Parser, count, fail, natural, probability, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,21 +37,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crash-on-send", type=probability, default=0.0,
                    help="chance that a send is the sender's last")
     p.add_argument("--joins", type=natural, default=0, help="members joining during the run")
+    p.add_argument("--partitions", type=natural, default=0,
+                   help="times the network splits in two during the run")
+    p.add_argument("--quorum", action="store_true",
+                   help="quorum mode (majority views; gms4 only)")
     p.add_argument("--leaves", type=natural, default=0, help="members leaving during the run")
     p.add_argument("--trace", action="store_true", help="print every step of the run (one seed)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.quorum and args.protocol != "gms4":
+        fail("--quorum needs --protocol gms4")
     faults = Faults(loss=args.loss, duplicate=args.duplicate, reorder=args.reorder,
                     crashes=args.crashes, crash_on_send=args.crash_on_send, joins=args.joins,
-                    leaves=args.leaves, down_in_order=args.protocol != "gms4")
+                    leaves=args.leaves, partitions=args.partitions,
+                    down_in_order=args.protocol != "gms4")
     seeds = [args.seed] if args.seed is not None else range(args.seeds)
     start, failed = time.monotonic(), 0
+    heals: list[float] = []
     for seed in seeds:
         sim = Simulation(args.protocol, seed=seed, members=args.members,
-                         messages=args.messages, faults=faults, keep_log=args.trace)
+                         messages=args.messages, faults=faults, keep_log=args.trace,
+                         quorum=args.quorum)
         outcome = sim.run()
+        if outcome.heal_time is not None:
+            heals.append(outcome.heal_time)
         if args.trace:
             for line in outcome.log:
                 if "<- Tick()" not in line:
@@ -62,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
             say(outcome.summary())
             for line in outcome.report.lines()[1:]:
                 say(line)
-    say(f"{args.protocol}, {len(seeds)} seed(s), {faults.describe()}: {failed} failed "
+    mode = " quorum" if args.quorum else ""
+    say(f"{args.protocol}{mode}, {len(seeds)} seed(s), {faults.describe()}: {failed} failed "
         f"({time.monotonic() - start:.1f}s)")
+    if heals:
+        heals.sort()
+        say(f"back together after the last heal, in suspicion times: median "
+            f"{heals[len(heals) // 2]:.2f}, max {heals[-1]:.2f} ({len(heals)} runs)")
     return 1 if failed else 0

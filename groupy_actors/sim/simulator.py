@@ -38,6 +38,16 @@ class Outcome:
     histories_agree: Optional[bool]
     log: list[str]
     expect_quiet: bool = True
+    last_heal: float = 0.0      # when the last partition healed (0: none)
+    suspect_after: float = 0.0
+
+    @property
+    def heal_time(self) -> Optional[float]:
+        """Suspicion times from the last heal to quiet (None: no partition,
+        or never quiet)."""
+        if not self.last_heal or not self.quiet:
+            return None
+        return (self.end - self.last_heal) / self.suspect_after
 
     @property
     def ok(self) -> bool:
@@ -103,15 +113,19 @@ class Simulation(Hosts):
             self.at(rng.uniform(40, d), self.random_leave)
         for _ in range(self.faults.partitions):
             self.at(rng.uniform(40, d), self.partition)
-        for k in range(1, int(self.settle / 50) + 1):
-            self.at(d + 50 * k, self.check_quiet)
+        self.at(d + 50, self.check_quiet)
+
+    def end(self) -> float:
+        """When the run gives up waiting for quiet: the settle time, and at
+        least 10 suspicion times after the last heal of a partition."""
+        return max(self.duration + self.settle,
+                   self.last_heal + 10 * self.config.timing.suspect_after)
 
     def run(self) -> Outcome:
-        end = self.duration + self.settle
         quiet = False
         while self.queue:
             t, _, fn, args = heapq.heappop(self.queue)
-            if t > end:
+            if t > self.end():
                 break
             self.now = t
             if fn(*args) == "quiet":
@@ -121,7 +135,8 @@ class Simulation(Hosts):
                        uniform=self.config.quorum, group_lost=self.lost_at is not None)
         self.counts.update(self.stats())
         return Outcome(self.config.level, self.seed, self.faults, report, self.records,
-                       quiet, self.now, dict(self.counts), self.histories_agree(), self.log)
+                       quiet, self.now, dict(self.counts), self.histories_agree(), self.log,
+                       last_heal=self.last_heal, suspect_after=self.config.timing.suspect_after)
 
     # -- what Hosts asks of us -------------------------------------------------------
 
@@ -254,9 +269,10 @@ class Simulation(Hosts):
     # -- the end -----------------------------------------------------------------------
 
     def check_quiet(self) -> Optional[str]:
-        if self.cut_off:
-            return None
-        return "quiet" if self.quiet() else None
+        if not self.cut_off and self.quiet():
+            return "quiet"
+        self.at(self.now + 50, self.check_quiet)
+        return None
 
 
 def run_seeds(seeds: Iterable[int], **kwargs: Any) -> list[Outcome]:

@@ -120,3 +120,20 @@ def test_a_member_without_the_group_state_joins_again_instead_of_taking_over():
 
 
 from groupy_actors.core import Member  # noqa: E402
+
+
+def test_a_promise_for_another_epoch_does_not_count():
+    net, b = electing()
+    b.handle(promise(C, 4, epoch=1), 1.1)        # left over from an earlier takeover
+    b.handle(promise(D, 4), 1.2)
+    assert b.role_name == "electing", "c's stale promise was taken for an answer"
+    assert C not in b.role.promises
+
+
+def test_a_leader_that_did_not_run_expels_nobody_on_its_first_tick_back():
+    net = Net("gms4", "abc", suspect_after=1.0)
+    a = net["a"]
+    a.handle(Tick(), 0.5)
+    effects = a.handle(Tick(), 5.0)
+    assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Expelled)]
+    assert a.view.members == (A, B, C)

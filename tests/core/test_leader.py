@@ -207,14 +207,15 @@ def test_a_leader_that_leaves_hands_over_and_stops():
 def test_a_full_window_holds_multicasts_until_acks_make_room():
     net = Net("gms4", "abc", window=3)
     a = net["a"]
-    a.handle(AppMcast(1), 1.0)          # seq 4: 4 - stable 2 < 3
-    a.handle(Mcast(B, INC["b"], 1, 2), 1.0)     # seq 5 would fill it: held
-    assert a.stream.received == 5 or a.stream.received == 4
-    held = a.stream.received
+    assert a.role.stable == 1               # b and c acknowledged view 1 only
+    a.handle(AppMcast(1), 1.0)              # 3 - 1 = 2 unstable < 3: seq 4
+    assert a.stream.received == 4
+    a.handle(Mcast(B, INC["b"], 1, 2), 1.0)     # 4 - 1 = 3 unstable: full, held
+    assert a.stream.received == 4
     a.handle(Mcast(B, INC["b"], 2, 3), 1.0)
-    assert a.stream.received == held
-    a.handle(Ack(B, 1, held), 1.1)
-    a.handle(Ack(C, 1, held), 1.1)
+    assert a.stream.received == 4
+    a.handle(Ack(B, 1, 4), 1.1)              # stable 4: room for both held ones
+    a.handle(Ack(C, 1, 4), 1.1)
     assert a.stream.received == 6
 
 

@@ -238,3 +238,27 @@ def test_gms4_multicasts_lost_with_the_old_leader_go_to_the_new_one_with_its_vie
     assert net["b"].role_name == "leader"
     delivered = [e.msg.payload for e in net.effects["c"] if isinstance(e, Deliver)]
     assert "x" in delivered
+
+
+def test_a_slave_trims_its_history_below_the_stable_point():
+    b = Net("gms4", "abc")["b"]
+    m4, m5 = msg(4, "x"), msg(5, "y")
+    b.handle(Broadcast(A, 1, (m4, m5), 5, 1), 1.0)
+    assert b.stream.get(4) == m4            # kept for a flush while not stable
+    b.handle(Broadcast(A, 1, (), 5, 4), 1.1)    # everyone has 4 now
+    assert b.stream.get(4) is None and b.stream.get(5) == m5
+    assert b.stream.trimmed == 4
+
+
+def test_a_member_that_did_not_run_reads_the_news_before_suspecting_anyone():
+    # Its own timer fired long after the last one (SIGSTOP, a starved
+    # machine): the silence it sees is its own.
+    net = Net("gms4", "abc", suspect_after=1.0)
+    b = net["b"]
+    b.handle(Tick(), 0.5)
+    effects = b.handle(Tick(), 5.0)
+    assert b.role_name == "slave" and b.leader == A
+    assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Inquiry)]
+    b.handle(Tick(), 5.5)
+    b.handle(Tick(), 6.1)                   # a second later, still nothing from a
+    assert b.role_name != "slave" or b.leader != A
