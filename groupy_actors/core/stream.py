@@ -24,13 +24,11 @@ class Stream:
         self.received = 0
         self.delivered = 0
         self.trimmed = 0
-        self.last: Optional[Entry] = None
 
     def reset(self, base: int) -> None:
         """Start afresh: the next entry expected is base + 1."""
         self.entries.clear()
         self.received = self.delivered = self.trimmed = base
-        self.last = None
 
     # -- arrival -------------------------------------------------------------
 
@@ -40,7 +38,6 @@ class Stream:
             return False
         self.received = max(self.received, e.seq)
         self.delivered = self.received
-        self.last = e
         return True
 
     def add(self, e: Entry) -> bool:
@@ -52,7 +49,6 @@ class Stream:
         self.entries[e.seq] = e
         while self.received + 1 in self.entries:
             self.received += 1
-        self.last = self.entries.get(self.received, self.last)
         return True
 
     def deliverable(self, upto: int) -> Iterator[Entry]:
@@ -67,7 +63,7 @@ class Stream:
 
     def held_beyond(self) -> Optional[int]:
         """Lowest sequence number held above a gap, if any."""
-        above = [s for s in self.entries if s > self.received + 1]
+        above = [s for s in self.entries if s > self.received]
         return min(above) if above else None
 
     def range(self, first: int, last: int) -> list[Entry]:

@@ -62,7 +62,7 @@ def test_cover_trims_what_the_state_did_not_carry():
 def test_drop_old_admits_only_what_is_new():
     s = Stream("drop_old", keep=False)
     assert s.admit(m(3)) and not s.admit(m(2)) and not s.admit(m(3)) and s.admit(m(4))
-    assert s.last == m(4)
+    assert s.received == s.delivered == 4
 
 
 def test_none_admits_everything():
@@ -74,4 +74,30 @@ def test_without_keep_delivered_entries_are_dropped():
     s = Stream("gapless", keep=False)
     s.add(m(1))
     list(s.deliverable(1))
-    assert len(s) == 0 and s.last == m(1)
+    assert len(s) == 0 and s.delivered == 1
+
+
+def test_a_range_is_exactly_what_was_asked_and_stops_at_a_hole():
+    s = Stream("gapless", keep=True)
+    for i in (1, 2, 3, 5, 6):
+        s.add(m(i))
+    assert s.range(2, 3) == [m(2), m(3)]            # not 4 or 5 along with them
+    assert s.range(1, 6) == [m(1), m(2), m(3)]      # 4 is missing: nothing beyond it
+    assert s.range(5, 6) == [m(5), m(6)]
+
+
+def test_a_state_transfer_keeps_the_unstable_entries_it_came_with():
+    s = Stream("gapless", keep=True)
+    s.reset(2)                                      # a newcomer: its stream starts at 3
+    s.add(m(3))
+    s.cover([m(3), m(4), m(5)], 5)                  # the state stands for up to 5
+    assert s.delivered == s.received == 5 and s.trimmed == 2
+    assert sorted(s.entries) == [3, 4, 5], "kept for a flush should the leader fail"
+
+
+def test_a_state_transfer_without_the_first_entries_trims_through_them():
+    s = Stream("gapless", keep=True)
+    s.reset(2)
+    s.cover([m(5)], 5)                              # the sender no longer kept 3 and 4
+    assert s.trimmed == 4 and sorted(s.entries) == [5]
+    assert s.delivered == s.received == 5
