@@ -40,7 +40,7 @@ def tune_socket(sock: socket.socket) -> None:
 
 class Connection:
     __slots__ = ("sock", "fd", "channel", "outgoing", "state", "peer", "rbuf", "wbuf",
-                 "unacked", "acks_owed", "events", "label")
+                 "unacked", "acks_owed", "events", "label", "started")
 
     def __init__(self, sock: socket.socket, channel: PlainChannel | AuthChannel,
                  outgoing: bool, state: str, label: str) -> None:
@@ -56,6 +56,7 @@ class Connection:
         self.acks_owed: list[bool] = []
         self.events = 0                         # what the selector watches it for
         self.label = label                      # for log lines
+        self.started = time.monotonic()
 
     def __repr__(self) -> str:
         return f"<{'out' if self.outgoing else 'in'} {self.label} fd={self.fd} {self.state}>"

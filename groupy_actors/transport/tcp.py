@@ -71,7 +71,15 @@ RECV_SIZE = 256 * 1024
 READ_PER_PASS = 4 * 1024 * 1024     # then let the other sockets have a turn
 ACCEPT_PER_PASS = 64
 MAX_RETRIES = 20                    # connection losses without progress before giving up
-MIN_BACKOFF, MAX_BACKOFF = 0.02, 7.3    # seconds between reconnects (as stock's backoff)
+# Seconds between reconnects. Stock's backoff grows to 7.3 s; after a
+# network cut heals, that was the wait before a member was heard again
+# (measured: 5-8 s to reunite a partitioned group at a 1 s suspicion time).
+MIN_BACKOFF, MAX_BACKOFF = 0.02, 1.0
+# An outgoing connection that does not connect, or whose frames go this long
+# without an acknowledgement, is given up and made anew: on a cut, TCP's own
+# retransmissions back off to several seconds, and a connection left hanging
+# would only resume that long after the heal.
+LIVENESS = 2.0
 STALL = 1.0         # a peer that acknowledged nothing for this long is not waited for
 SWEEP = 0.5         # how often queued sends are checked for expiry
 EXIT_DRAIN = 7.0    # longest an exiting actor waits for its sends (stock: 7 s, then again)
@@ -767,6 +775,10 @@ class PipelinedTCPTransport(TCPTransport):
             conn = peer.conn
             if conn is not None and conn.unacked and conn.unacked[0].expired():
                 self._lost(conn, "no acknowledgement before the send deadline")
+            elif conn is not None and conn.outgoing and (
+                    (conn.state != OPEN and now - conn.started > LIVENESS)
+                    or (conn.unacked and now - max(peer.progress, conn.started) > LIVENESS)):
+                self._lost(conn, f"no answer for {LIVENESS:g}s")
             # Sends share one deadline length, so the oldest expire first.
             while peer.queue and peer.queue[0].expired():
                 self.counters["expired"] += 1

@@ -101,3 +101,19 @@ def test_a_state_transfer_without_the_first_entries_trims_through_them():
     s.cover([m(5)], 5)                              # the sender no longer kept 3 and 4
     assert s.trimmed == 4 and sorted(s.entries) == [5]
     assert s.delivered == s.received == 5
+
+
+def test_an_entry_already_had_is_refused_even_once_trimmed():
+    s = Stream("gapless", keep=True)
+    for i in (1, 2, 3):
+        s.add(m(i))
+    list(s.deliverable(3))
+    s.trim(3)
+    assert not s.add(m(3)) and not s.add(m(2))
+    assert sorted(s.entries) == [] and s.received == 3
+
+
+def test_entries_too_far_ahead_are_refused():
+    s = Stream("gapless", keep=True, holdback=3)
+    assert s.add(m(3))                      # received 0 + 3: at the edge, kept
+    assert not s.add(m(4)) and 4 not in s.entries
