@@ -31,14 +31,15 @@ import logging
 import pickle
 import random
 import traceback
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from .. import trace
 from ..application import Application, GroupView, Message
-from ..core import (AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
+from ..core import (Accepted, AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop)
-from ..sim import Faults, Simulation
+from ..sim import Faults, Outcome, Simulation
 from ..sim.hosts import Node
 from ..sim.simulator import SIM_TIMING
 
@@ -114,6 +115,7 @@ class Slot:
     app: Any = None
     life: int = 1
     outbox: list[Any] = field(default_factory=list)    # for the core, after this batch
+    steps: deque[Optional[int]] = field(default_factory=deque)   # submitted, not yet numbered
     out_at: float = 0.0         # when the last batch reaches the core (keeps them in order)
     report_due: bool = False
     restored: Optional[str] = None      # the last item the latest state transfer covered
@@ -126,12 +128,11 @@ class Slot:
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a multicast payload came from (kept by the payload object's id)."""
+class Submission:
+    """A multicast on its way from an application to its core."""
 
     payload: Any
-    member: str
-    step: Optional[int]
+    step: Optional[int]     # the workload step that made it, if one did
 
 
 class AppSimulation(Simulation):
@@ -151,8 +152,10 @@ class AppSimulation(Simulation):
         self.errors: list[HandlerError] = []
         self.more_errors = 0
         self.in_transit = 0             # batches on their way from applications to cores
-        self.origins: dict[int, Origin] = {}
-        self.items: dict[str, Any] = {}         # stream item -> Message or GroupView
+        # Stream item -> life -> the Message (or GroupView) it delivered: a
+        # member that crashed may have had an entry at another position.
+        self.items: dict[str, dict[str, Any]] = {}
+        self.steps_of: dict[str, tuple[str, Optional[int]]] = {}   # msg id -> (member, step)
         self.item_steps: dict[str, tuple[str, int]] = {}   # item -> (member, workload step)
         self.current_step: Optional[int] = None
         super().__init__(level, seed, members, steps if workload is not None else 0, faults,
@@ -190,15 +193,14 @@ class AppSimulation(Simulation):
         for event in batch:
             if node is None or not node.alive:
                 return
-            if type(event) is AppMcast:
-                self.submit(node, event.payload)
+            if type(event) is Submission:
+                self.submit(node, event.payload, event.step)
             else:
                 self.handle(node, event)
 
     def multicast(self, slot: Slot, payload: Any) -> None:
-        copy = copy_payload(payload)    # raises in the caller if it does not pickle
-        self.origins[id(copy)] = Origin(copy, slot.name, self.current_step)
-        slot.outbox.append(AppMcast(copy))
+        # A copy: raises in the caller if it does not pickle, as the shell would.
+        slot.outbox.append(Submission(copy_payload(payload), self.current_step))
 
     def fire(self, slot: Slot, callback: Callable[[], None]) -> None:
         node = self.nodes.get(slot.name)
@@ -219,6 +221,12 @@ class AppSimulation(Simulation):
             status = self.call(slot, "status", slot.app.status)
             if status is not _FAILED:
                 slot.status, slot.reports = status, slot.reports + 1
+
+    def run(self) -> Outcome:
+        outcome = super().run()
+        for slot in self.slots.values():    # the last word of each live member
+            self.report(slot)
+        return outcome
 
     # -- members -------------------------------------------------------------------
 
@@ -259,13 +267,13 @@ class AppSimulation(Simulation):
 
     # -- what the cores ask of the applications -------------------------------------
 
-    def submit(self, node: Node, payload: Any) -> None:
+    def submit(self, node: Node, payload: Any, step: Optional[int] = None) -> None:
         # As Hosts.submit, with the payload as the checker sees delivered ones.
-        origin = self.origins.get(id(payload))
-        step = {} if origin is None or origin.step is None else {"step": origin.step}
         self.submitted += 1
         self.records.append(trace.event(node.name, "submit", self.now,
-                                        payload=trace.plain(payload), **step))
+                                        payload=trace.plain(payload),
+                                        **({} if step is None else {"step": step})))
+        self.slots[node.name].steps.append(step)    # matched by Accepted, in order
         self.handle(node, AppMcast(payload))
 
     def effects(self, node: Node, effects: Any) -> None:
@@ -299,10 +307,12 @@ class AppSimulation(Simulation):
         if kind is Deliver:
             m = eff.msg
             if m.key not in self.items:
-                self.items[m.key] = Message(m.payload, m.sender.name, m.id, m.seq, eff.view_id)
-                origin = self.origins.get(id(m.payload))
-                if origin is not None and origin.step is not None:
-                    self.item_steps[m.key] = (origin.member, origin.step)
+                self.items[m.key] = {}
+                member, step = self.steps_of.get(m.id, ("", None))
+                if step is not None:
+                    self.item_steps[m.key] = (member, step)
+            self.items[m.key][slot.life_name] = Message(m.payload, m.sender.name, m.id, m.seq,
+                                                        eff.view_id)
             message = Message(copy_payload(m.payload), m.sender.name, m.id, m.seq, eff.view_id)
             self.call(slot, "deliver", slot.app.deliver, message)
             self.probed(slot, "deliver", m.key)
@@ -310,7 +320,7 @@ class AppSimulation(Simulation):
             v = eff.view
             view = GroupView(v.view_id, tuple(x.name for x in v.members), eff.restored)
             if not eff.restored:
-                self.items.setdefault(v.key, view)
+                self.items.setdefault(v.key, {})[slot.life_name] = view
             self.call(slot, "view", slot.app.view, view)
             self.report_soon(slot)
             if eff.restored:
@@ -321,6 +331,13 @@ class AppSimulation(Simulation):
             self.call(slot, "stopped", slot.app.stopped, eff.reason)
         elif kind is Rejoining:
             slot.life += 1      # the checker's new life ("m3#2"); the same application
+        elif kind is Accepted:
+            # The core numbers multicasts in the order it was given them;
+            # one numbered again after a rejoin names its old id.
+            if eff.replaces is not None:
+                self.steps_of[eff.msg_id] = self.steps_of.get(eff.replaces, (node.name, None))
+            elif slot.steps:
+                self.steps_of[eff.msg_id] = (node.name, slot.steps.popleft())
 
     def probed(self, slot: Slot, what: str, item: Optional[str]) -> None:
         if self.probe is not None:

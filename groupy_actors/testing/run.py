@@ -75,17 +75,22 @@ class RunConfig:
                             quorum=self.quorum, keep_log=keep_log, probe=probe)
         outcome = sim.run()
         lives = lives_of(outcome.records)
+        fates = {life.name: life.fate for life in lives}
+        # Each item as the lives that stayed delivered it, where one did.
+        items = {item: next((x for life, x in seen.items() if fates.get(life) == "stayed"),
+                            next(iter(seen.values())))
+                 for item, seen in sim.items.items()}
         by_life = {life.name: sim.slots[life.name.split("#")[0]].app for life in lives
                    if life.name.split("#")[0] in sim.slots}
         return Result(
             config=self, apps={name: s.app for name, s in sim.slots.items()}, lives=by_life,
-            fates={life.name: life.fate for life in lives}, records=outcome.records,
+            fates=fates, records=outcome.records,
             report=outcome.report, errors=tuple(sim.errors), more_errors=sim.more_errors,
             quiet=outcome.quiet, histories_agree=outcome.histories_agree, end=outcome.end,
             counts=dict(outcome.counts),
             statuses={name: s.status for name, s in sim.slots.items()},
             group_lost=sim.lost_at is not None,
-            items=dict(sim.items), item_steps=dict(sim.item_steps), log=outcome.log)
+            items=items, item_steps=dict(sim.item_steps), log=outcome.log)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,7 @@ class Result:
     histories_agree: Optional[bool]
     end: float
     counts: dict[str, int]
-    statuses: dict[str, Optional[dict[str, Any]]]      # the last status() reported
+    statuses: dict[str, Optional[dict[str, Any]]]      # status() at the end (or last)
     group_lost: bool        # crashes took every member holding the group's state
     items: dict[str, Union[Message, GroupView]]   # stream item -> what was delivered
     item_steps: dict[str, tuple[str, int]]          # item -> (member, workload step)
