@@ -117,7 +117,9 @@ def _seeds(item: pytest.Item, marker: pytest.Mark) -> range:
 def _passes(call: Callable[[], Any]) -> bool:
     try:
         call()
-    except (Exception, pytest.fail.Exception):
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
         return False
     return True
 

@@ -73,7 +73,11 @@ class RunConfig:
                             seed=self.seed, members=self.members, steps=self.steps,
                             faults=self.faults, duration=self.duration, settle=self.settle,
                             quorum=self.quorum, keep_log=keep_log, probe=probe)
-        outcome = sim.run()
+        try:
+            outcome = sim.run()
+        except BaseException as e:     # the application's constructor, or a core invariant
+            e.add_note(f"in a run of groupy_actors.testing; replay: {self.text()}")
+            raise
         lives = lives_of(outcome.records)
         fates = {life.name: life.fate for life in lives}
         # Each item as the lives that stayed delivered it, where one did.
@@ -151,9 +155,9 @@ class Result:
         if self.histories_agree is False:
             out.append("the members' histories of the stream differ")
         if not self.quiet:
-            out.append(f"the group never settled (one view, nothing owed) in "
-                       f"{self.config.duration + self.config.settle:g} units: does the "
-                       f"application keep multicasting after quiet()?")
+            out.append(f"the group never settled (one view, nothing owed) within "
+                       f"{self.config.settle:g} units after the work (an application that "
+                       f"keeps multicasting after quiet() keeps it busy)")
         return out
 
     def header(self) -> str:

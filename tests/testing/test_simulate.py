@@ -132,3 +132,30 @@ def test_other_levels_and_quorum_mode_run_too():
     assert r.ok, r.problems()
     with pytest.raises(ValueError):
         simulate(Probe, level="gms9")
+
+
+class Chatty(Probe):
+    """Multicasts every 10 ms for ever, deaf to quiet()."""
+
+    def started(self):
+        self.group.after(0.01, self.chat)
+
+    def chat(self):
+        self.group.mcast("more")
+        self.group.after(0.01, self.chat)
+
+
+def test_an_application_that_never_stops_keeps_the_group_from_settling():
+    r = simulate(Chatty, members=2, seed=0, settle=300)
+    assert not r.quiet and not r.ok
+    assert any("never settled" in p for p in r.problems())
+
+
+def test_an_exception_out_of_a_run_says_how_to_replay_it():
+    class Unbuildable(Probe):
+        def __init__(self):
+            raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError) as e:
+        simulate(Unbuildable, members=2, seed=3)
+    assert "replay: simulate(" in "\n".join(e.value.__notes__)
