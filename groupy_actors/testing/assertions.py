@@ -51,7 +51,7 @@ def _same(a: Any, b: Any) -> bool:
 
 # -- replaying the stream on a fresh instance ------------------------------------------
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Replayed:
     app: Application
     keys: dict[Optional[str], Any]      # key of the state after each item (None: before any)

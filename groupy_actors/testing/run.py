@@ -221,18 +221,23 @@ def simulate(app: Callable[..., Application], members: int = 5, seed: int = 0,
 
     Members m1..mN start in the first 20 units; `workload(app, k)` runs
     step k (k = 0..steps-1) at a random live member at a random time in
-    [30, duration]; `faults` injects loss, duplication, reordering, crashes,
-    partitions, joins (members j1, j2, ...) and leaves in [40, duration].
-    At `duration` every application's `quiet()` (if any) is called; the
-    run then goes on until the group is quiet, at most `settle` units more.
-    Times are simulator units: one unit is a simulated millisecond
-    (`self.group.after(0.02, cb)` fires 20 units later).
+    [30, duration] (without a workload there are no steps: the
+    application may drive itself with `self.group.after`); `faults`
+    injects loss, duplication, reordering, crashes, partitions, joins
+    (members j1, j2, ...) and leaves in [40, duration]. At `duration`
+    every live application's `quiet()` (if it has one) is called; the run
+    then goes on until the group is quiet, at most `settle` units more
+    (timers still pending then never fire). Times are simulator units:
+    one unit is a simulated millisecond (`self.group.after(0.02, cb)`
+    fires 20 units later). `keep_log` keeps a line per step in `log`.
 
     The same arguments replay the same run. `check(result)` (default:
     `Result.assert_ok`) decides whether a run failed; with `shrink=True`
-    a failing run is handed to hypothesis, which looks for a smaller config
-    that still fails (see `groupy_actors.testing.shrinking`) and puts it in
-    `result.shrunk` (so in every failure message).
+    a failing run is handed to hypothesis, which tries `shrink_examples`
+    configs, then shrinks the failing ones (see
+    `groupy_actors.testing.shrinking` for what is shrunk); the smallest
+    that fails the same way goes in `result.shrunk`, and so in every
+    failure message of the result.
     """
     config = RunConfig(app, members, seed, faults, steps, workload, tuple(args), quorum, level,
                        duration, settle)

@@ -17,7 +17,7 @@ def test_200_seeds_of_five_members_with_leader_crashes_and_loss(groupy_sim):
     assert_converged(result, key=state)
 
 
-@pytest.mark.groupy_seeds(60)
+@pytest.mark.groupy_seeds(30)
 def test_joins_leaves_partitions_and_duplicates_in_quorum_mode(groupy_sim):
     faults = Faults(loss=0.05, duplicate=0.1, crashes=1, joins=2, leaves=1, partitions=1)
     result = groupy_sim(KVStore, members=5, faults=faults, workload=random_writes, steps=30,
