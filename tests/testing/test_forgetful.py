@@ -59,7 +59,8 @@ def test_the_plugin_finds_a_failing_seed_and_its_replay_command_reproduces_it(tm
     assert command == f"pytest test_user.py::test_store_converges --groupy-seed {seed}"
     assert f"groupy: failed on seed {seed} (" in out and "it failed again when run once more" in out
     first = failure_of(out)
-    assert first.startswith(f"the survivors' states do not converge (") and f"(seed {seed}:" in first
+    assert first.startswith("the survivors' states do not converge (")
+    assert f"(seed {seed}:" in first
 
     again = pytest_in(tmp_path, command=command)
     assert again.returncode == 1 and "1 failed" in again.stdout, again.stdout
