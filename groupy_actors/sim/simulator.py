@@ -104,7 +104,7 @@ class Simulation(Hosts):
         for i in range(2, members + 1):
             self.at(rng.uniform(1, 20), self.start, f"m{i}", "m1")
         for k in range(messages):
-            self.at(rng.uniform(30, d), self.app_mcast, f"p{k}")
+            self.at(rng.uniform(30, d), self.step, k)
         for _ in range(self.faults.crashes):
             self.at(rng.uniform(40, d), self.random_crash)
         for i in range(self.faults.joins):
@@ -260,6 +260,11 @@ class Simulation(Hosts):
         members = self.alive(joined=True)
         if len(members) > 2:
             self.handle(self.rng.choice(members), AppLeave())
+
+    def step(self, k: int) -> None:
+        """Step `k` of the workload: a multicast by a random member (a hook:
+        `groupy_actors.testing` runs a user's workload function here)."""
+        self.app_mcast(f"p{k}")
 
     def app_mcast(self, payload: str) -> None:
         members = self.alive()

@@ -1,0 +1,6 @@
+"""Example applications, each tested with `groupy_actors.testing` (see tests/testing/).
+
+- `kvstore`: a replicated key-value store (put/delete multicast, reads local).
+- `forgetful`: the same store with a deliberate bug (its snapshot forgets a
+  field), for the tests that show the kit catching it.
+"""
