@@ -52,8 +52,6 @@ class MemberState:
 
     def figure(self, key: str) -> Any:
         """A member figure by its key in core/counters.py."""
-        if key == c.DELIVERED:
-            return max(self.delivered, self.stats.get(c.DELIVERED, 0))
         if key in ("view_id", "view_size", "takeovers_started", "takeovers_finished",
                    "expelled"):
             return getattr(self, key) or 0
@@ -197,6 +195,14 @@ class Hub:
             row = self._row(m)
         self._tell({"type": "member", "member": row})
 
+    def set_stopped(self, name: str, by: Optional[str]) -> None:
+        """The member's process was SIGSTOPped (`by`), or resumed (None)."""
+        with self.lock:
+            m = self.member(name)
+            m.stopped_by = by
+            row = self._row(m)
+        self._tell({"type": "member", "member": row})
+
     def contact(self, name: str, gms: Any) -> None:
         with self.lock:
             self.member(name).gms = gms
@@ -238,7 +244,7 @@ class Hub:
         return {"name": m.name, "group": m.group, "node": m.node, "pid": m.pid,
                 "role": m.role, "view": m.view_id, "view_size": m.view_size,
                 "members": list(m.view_members), "leader": m.leader,
-                "delivered": m.figure(c.DELIVERED), "up": m.up, "fate": m.fate,
+                "delivered": m.delivered, "up": m.up, "fate": m.fate,
                 "colour": list(colour) if colour and m.status.get("ready", True) else None,
                 "digest": m.status.get("digest"), "takeovers": m.takeovers_finished,
                 "stopped": m.stopped_by is not None}
