@@ -64,20 +64,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Ctrl-C ends it sooner)")
 
 
-def add_observe_arguments(p: argparse.ArgumentParser) -> None:
+def add_observe_arguments(p: argparse.ArgumentParser, traces: bool = True) -> None:
     """Options shared by the demo and `node`: metrics, traces, where to listen."""
     p.add_argument("--metrics-port", type=port, metavar="PORT",
                    help="serve OpenTelemetry metrics for Prometheus on http://ADDR:PORT/metrics "
                         "(off by default; needs the observe extra)")
     p.add_argument("--http-bind", default="127.0.0.1", metavar="ADDR",
                    help="address the metrics and the web page listen on (default 127.0.0.1)")
+    p.add_argument("--otlp", metavar="URL",
+                   help="also push metrics%s over OTLP/HTTP to URL (e.g. "
+                        "http://127.0.0.1:4318; needs opentelemetry-exporter-otlp-proto-http)"
+                   % (" and traces" if traces else ""))
+    if not traces:
+        return
     p.add_argument("--trace-file", metavar="FILE",
                    help="write a trace per multicast and per takeover to FILE (OTLP/JSON lines)")
     p.add_argument("--trace-ratio", type=probability, default=1.0, metavar="R",
                    help="share of the multicasts traced, chosen by message id (default 1)")
-    p.add_argument("--otlp", metavar="URL",
-                   help="also push metrics and traces over OTLP/HTTP to URL (e.g. "
-                        "http://127.0.0.1:4318; needs opentelemetry-exporter-otlp-proto-http)")
 
 
 class Demo:
