@@ -74,10 +74,11 @@ class WebServer:
         app.router.add_get("/state", self._state)
         app.router.add_get("/events", self._events)
         app.router.add_post("/action", self._action)
-        self.runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self.runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                    shutdown_timeout=0.5)
         try:
             self.loop.run_until_complete(self.runner.setup())
-            site = web.TCPSite(self.runner, self.bind, self.port, shutdown_timeout=0.5)
+            site = web.TCPSite(self.runner, self.bind, self.port)
             self.loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         except OSError as e:
