@@ -175,3 +175,29 @@ def plot(path: str, rows: list[dict[str, Any]]) -> Optional[str]:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return None
+
+
+def metrics_cost(outcomes: list[Outcome]) -> str:
+    """Throughput with metrics on against off, per steady workload: min and
+    median of the runs of each, and on/off of the medians."""
+    from .suite import METRICS_PREFIX
+    by_key = {(o.system, o.n, o.workload): o for o in outcomes}
+    lines = ["metrics on vs off (throughput, msg/s; runs alternate which goes first):",
+             f"  {'system':<7} {'N':>3} {'workload':<10} {'off min':>9} {'off med':>9} "
+             f"{'on min':>9} {'on med':>9} {'on/off':>7}"]
+    for o in outcomes:
+        if not o.workload.startswith(METRICS_PREFIX):
+            continue
+        base = o.workload[len(METRICS_PREFIX):]
+        off = by_key.get((o.system, o.n, base))
+        if off is None or not (base == "closed" or base.startswith("window")):
+            continue
+        on_v = [r["throughput"] for r in o.ok if r.get("throughput")]
+        off_v = [r["throughput"] for r in off.ok if r.get("throughput")]
+        if not on_v or not off_v:
+            lines.append(f"  {o.system:<7} {o.n:>3} {base:<10} (no finished runs to compare)")
+            continue
+        on_m, off_m = statistics.median(on_v), statistics.median(off_v)
+        lines.append(f"  {o.system:<7} {o.n:>3} {base:<10} {min(off_v):>9.0f} {off_m:>9.0f} "
+                     f"{min(on_v):>9.0f} {on_m:>9.0f} {on_m / off_m:>7.3f}")
+    return "\n".join(lines)

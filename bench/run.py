@@ -117,6 +117,9 @@ def build_parser() -> Parser:
                    help="messages per closed or window run (default: 20000; --quick: 300)")
     p.add_argument("--runs", type=_positive, metavar="R",
                    help="runs per figure, the median reported (default: 3; --quick: 1)")
+    p.add_argument("--metrics", type=_choices(suite.METRICS, "metrics mode"), metavar="LIST",
+                   help="steady workloads with metrics off, on (OpenTelemetry served on a free "
+                        "port, probes in the members) or both, alternating (default: off)")
     p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
                    help="where results and logs go (default: bench/results/)")
     return p
@@ -135,6 +138,8 @@ def settings_from(args: argparse.Namespace) -> suite.Settings:
         changes["messages"] = args.messages
     if args.runs:
         changes["runs"] = args.runs
+    if args.metrics:
+        changes["metrics"] = args.metrics
     return replace(base, **changes)
 
 
@@ -182,6 +187,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     seconds = time.monotonic() - started
     rows = report.figures(outcomes)
     print(report.table(rows))
+    if len(settings.metrics) > 1:
+        print("\n" + report.metrics_cost(outcomes))
     meta = {"started": stamp, "seconds": round(seconds, 1), "interrupted": interrupted,
             "argv": sys.argv[1:] if argv is None else argv, "python": platform.python_version(),
             "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),

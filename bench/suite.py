@@ -29,6 +29,8 @@ from .workloads import BenchTimeout
 log = logging.getLogger(__name__)
 
 WORKLOADS = ("closed", "window", "probe", "failover", "join", "limit")
+METRICS = ("off", "on")
+METRICS_PREFIX = "metrics:"
 SYSTEMS = ("simple", "tcp", "udp")
 STEADY = ("closed", "window", "probe")     # the ones with a `limit` counterpart
 
@@ -46,6 +48,7 @@ class Settings:
     failover_trials: int = 20
     runs: int = 3
     join_load: float = 0.5          # seconds of load before the newcomer asks to join
+    metrics: tuple[str, ...] = ("off",)     # steady workloads with metrics off and/or on
     log_file: str = "bench.log"
 
     def timeout(self, workload: str) -> float:
@@ -97,10 +100,23 @@ def measure(settings: Settings, progress: Callable[[str], None] = lambda line: N
     for system in settings.systems:
         for n in settings.ns:
             table = {k: Outcome(system, n, k) for k in keys(settings)}
+            # With metrics on: the steady workloads again, as "metrics:closed"
+            # and so on, alternating which mode goes first from run to run.
+            tables = {"off": {k: o for k, o in table.items() if k not in ("failover", "join")},
+                      "on": {k: Outcome(system, n, METRICS_PREFIX + k) for k in keys(settings)
+                             if k not in ("failover", "join") and not k.startswith("limit:")}}
+            if "off" not in settings.metrics:
+                table = {k: o for k, o in table.items() if k in ("failover", "join")}
             outcomes += table.values()
+            if "on" in settings.metrics:
+                outcomes += tables["on"].values()
             for run in range(settings.runs):
                 where = f"{system} N={n} run {run + 1}/{settings.runs}"
-                _steady(settings, system, n, table, where, progress)
+                modes = settings.metrics if run % 2 == 0 else settings.metrics[::-1]
+                for mode in modes:
+                    _steady(settings, system, n, tables[mode],
+                            where + (f" metrics {mode}" if len(modes) > 1 else ""), progress,
+                            metrics=mode == "on")
             if "failover" in table:
                 for trial in range(settings.failover_trials):
                     where = f"{system} N={n} trial {trial + 1}/{settings.failover_trials}"
@@ -119,8 +135,8 @@ class _Session:
     """The group the steady workloads of one run share, started when first
     needed and replaced after a workload that failed on it."""
 
-    def __init__(self, system: str, n: int, log_file: str) -> None:
-        self.args = (system, n, log_file)
+    def __init__(self, system: str, n: int, log_file: str, metrics: bool = False) -> None:
+        self.args = (system, n, log_file, "m", metrics)
         self.stack = contextlib.ExitStack()
         self.group: Optional[tuple[Group, list[Handle]]] = None
 
@@ -135,8 +151,8 @@ class _Session:
 
 
 def _steady(settings: Settings, system: str, n: int, table: dict[str, Outcome], where: str,
-            progress: Callable[[str], None]) -> None:
-    session = _Session(system, n, settings.log_file)
+            progress: Callable[[str], None], metrics: bool = False) -> None:
+    session = _Session(system, n, settings.log_file, metrics)
 
     def job(key: str) -> dict[str, Any]:
         what = key.split(":")[-1]

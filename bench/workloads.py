@@ -119,12 +119,14 @@ class Records:
 
 
 @contextlib.contextmanager
-def running_group(system: str, n: int, log_file: str,
-                  prefix: str = "m") -> Iterator[tuple[Group, list[Handle]]]:
+def running_group(system: str, n: int, log_file: str, prefix: str = "m",
+                  metrics: bool = False) -> Iterator[tuple[Group, list[Handle]]]:
     """A fresh group of `n` benchmark members, stopped on the way out whatever
-    happens. The first member leads; the last is the probe sender."""
+    happens. The first member leads; the last is the probe sender. `metrics`:
+    with OpenTelemetry metrics served (on a free port) and the members' probes on."""
     # Not traced: each delivery would be a record for this script to read.
-    group = Group.start(system=system, log_file=log_file, trace=False)
+    group = Group.start(system=system, log_file=log_file, trace=False,
+                        metrics_port=0 if metrics else None)
     try:
         handles = [group.join(f"{prefix}{i}", app=BenchMember, timeout=JOIN_TIMEOUT)
                    for i in range(n)]

@@ -33,6 +33,7 @@ from .actors.messages import (AppRecord, Contact, Crash, Cut, LinkFaults, Observ
                               Stats, Crashed, Gone)
 from .actors.fifo import Reorder, Seq
 from .actors.supervisor import Supervisor
+from .observe import Observing, Options as ObserveOptions
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class Group:
     def __init__(self, sys: systems.System, protocol: str = "gms4",
                  timing: Optional[Timing] = None, faults: Optional[LinkFaults] = None,
                  seed: Optional[int] = None, owns_system: bool = True,
-                 quorum: bool = False, trace: bool = True) -> None:
+                 quorum: bool = False, trace: bool = True,
+                 observe: Optional[ObserveOptions] = None, hub: bool = False) -> None:
         self.system = sys
         self.config = Config(protocol, timing or Timing(), quorum)
         self.faults = faults or LinkFaults()
@@ -121,7 +123,16 @@ class Group:
         # and may come a little later. name -> (arrival, wall time).
         self.gone: dict[str, tuple[float, float]] = {}
         self.count = 0
-        self.supervisor = sys.asys.createActor(Supervisor)
+        # Metrics, traces, the web page's state (observe/): None unless asked for.
+        self.observing: Optional[Observing] = None
+        if observe is not None or hub:
+            self.observing = Observing(observe or ObserveOptions(), protocol, traced=trace)
+        self.hub = self.observing.hub if self.observing else None
+        try:
+            self.supervisor = sys.asys.createActor(Supervisor)
+        except BaseException:
+            self._close_observing()
+            raise
 
     # -- starting and stopping -------------------------------------------------------
 
@@ -129,17 +140,39 @@ class Group:
     def start(cls, system: str = "tcp", protocol: str = "gms4", port: Optional[int] = None,
               timing: Optional[Timing] = None, faults: Optional[LinkFaults] = None,
               seed: Optional[int] = None, log_file: Optional[str] = None,
-              quorum: bool = False, trace: bool = True) -> "Group":
+              quorum: bool = False, trace: bool = True, metrics_port: Optional[int] = None,
+              metrics_bind: str = "127.0.0.1", trace_file: Optional[str] = None,
+              trace_ratio: float = 1.0, otlp_endpoint: Optional[str] = None,
+              hub: bool = False) -> "Group":
         """Start an actor system of kind `system` ("simple", "tcp", ...) and a
         group on it; stop it with `stop()` or use the group as a context.
         `quorum`: majority views (see `Config`); needs gms4. `trace=False`:
         members do not report each delivery (no records for the checker, no
         `on_deliver`; delivered counts come from their counters, once a
-        second) - for speed."""
+        second) - for speed.
+
+        Observability (off by default, see groupy_actors/observe): with
+        `metrics_port` (0: any free one) metrics are served on
+        http://METRICS_BIND:PORT/metrics (`group.observing.metrics.url`);
+        `trace_file` writes a trace per multicast and takeover (OTLP/JSON
+        lines; `trace_ratio` of the multicasts); `otlp_endpoint` pushes both
+        over OTLP/HTTP. `hub=True` keeps the observer's state
+        (`group.hub`) without serving anything. Metrics and traces need
+        the `observe` extra; they are read from the records this script
+        receives, so they are as fresh as its last `poll`."""
         Config(protocol, quorum=quorum)     # bad settings fail before anything starts
+        observe = None
+        if metrics_port is not None or trace_file or otlp_endpoint:
+            observe = ObserveOptions(metrics_port, metrics_bind, trace_file, trace_ratio,
+                                     otlp_endpoint)
+            if metrics_port is not None or otlp_endpoint:
+                from .observe.metrics import MetricsError, missing
+                if missing():
+                    raise MetricsError(missing())
         sys = systems.start(system, port=port, log_file=log_file)
         try:
-            return cls(sys, protocol, timing, faults, seed, quorum=quorum, trace=trace)
+            return cls(sys, protocol, timing, faults, seed, quorum=quorum, trace=trace,
+                       observe=observe, hub=hub)
         except BaseException:
             sys.shutdown()
             raise
@@ -148,12 +181,20 @@ class Group:
         """Stop every member and (if we started it) the actor system; any
         member process still there afterwards is killed."""
         pids = [m.pid for m in self.members.values() if m.pid]
-        if self.owns_system:
-            self.system.shutdown(pids)
-            return
-        self._tell(self.supervisor, ActorExitRequest())
-        if self.system.processes:
-            _reap(pids)
+        try:
+            if self.owns_system:
+                self.system.shutdown(pids)
+                return
+            self._tell(self.supervisor, ActorExitRequest())
+            if self.system.processes:
+                _reap(pids)
+        finally:
+            self._close_observing()
+
+    def _close_observing(self) -> None:
+        observing, self.observing = self.observing, None
+        if observing is not None:
+            observing.close()
 
     def __enter__(self) -> "Group":
         return self
@@ -189,7 +230,9 @@ class Group:
         info = self.members[name] = MemberInfo(name, on_deliver=on_deliver, on_view=on_view)
         self._tell(self.supervisor, Spawn(name, self.config, contact, app, tuple(args), None,
                                           self.faults, self.seed, self.system.processes,
-                                          self.trace))
+                                          self.trace,
+                                          self.observing.options.probe if self.observing
+                                          else None))
         if not self.wait(lambda: info.gms is not None or name in self.spawn_errors, timeout):
             raise GroupError(f"member {name} was not created within {timeout:g}s")
         if name in self.spawn_errors:
@@ -282,6 +325,8 @@ class Group:
         """Handle what arrived within `timeout` seconds; returns how many."""
         deadline = time.monotonic() + timeout
         count = 0
+        if self.observing is not None:
+            self.observing.tick()
         while True:
             self._settle_gone()
             left = max(0.0, deadline - time.monotonic())
@@ -343,6 +388,8 @@ class Group:
             info = self.members.get(msg.member)
             if info is not None:
                 info.status = msg.status
+            if self.hub is not None:
+                self.hub.report(msg.member, msg.status)
             for listener in self.reports:
                 listener(msg.member, msg.status)
         elif kind is Gone:
@@ -355,6 +402,8 @@ class Group:
             info = self.members.get(msg.name)
             if info is not None:
                 info.gms, info.app = msg.gms, msg.app
+            if self.hub is not None:
+                self.hub.contact(msg.name, msg.gms)
         elif kind is SpawnFailed:
             self.spawn_errors[msg.name] = msg.reason
         else:
@@ -364,6 +413,8 @@ class Group:
         info = self.members.get(member)
         if info is None:
             return
+        if self.hub is not None:
+            self.hub.observed(member, t, what)
         if isinstance(what, Started):
             info.pid, info.node = what.pid, what.node
             self._record(trace.event(member, "start", t, pid=what.pid,
@@ -404,6 +455,8 @@ class Group:
             info = self.members.get(record["member"])
             if info is not None:
                 info.fate, info.role = "crashed", "crashed"
+            if self.hub is not None:
+                self.hub.crashed(record["member"], record["t"], record.get("how") or "killed")
         self.records.append(record)
         for listener in self.listeners:
             listener(record)

@@ -21,6 +21,7 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from ..core.messages import source_of
+from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
@@ -81,6 +82,7 @@ class MemberActor(Actor):
         self.outgoing: list[tuple[Member, Any]] = []
         self.cut: frozenset[str] = frozenset()     # injected partition
         self.batch: Optional[list[Any]] = None    # core events of the bundle being read
+        self.probe: Optional[Probe] = None        # observability, if asked for (observe/)
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -112,6 +114,8 @@ class MemberActor(Actor):
                 self.run_all(events)
         elif kind is AppAck:
             self.to_app.ack(msg.n)
+            if self.probe is not None:
+                self.probe.app_acked(msg.n)
         elif kind is MemberInit:
             self.init(msg)
         elif kind is WakeupMessage:
@@ -128,7 +132,7 @@ class MemberActor(Actor):
                 self.run(Tick())
                 self.ticks += 1
                 if self.ticks % STATS_EVERY == 0 and not self.crashed:
-                    self.observe(Stats(self.core.snapshot_stats()))
+                    self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
         elif kind is Crash:
             self.crash()
         elif kind is Cut:
@@ -136,7 +140,7 @@ class MemberActor(Actor):
             log().warning("%s: cut off from %s", self.me, ", ".join(sorted(msg.names)) or "nobody")
         elif kind is ReportNow:
             if self.core is not None:
-                self.observe(Stats(self.core.snapshot_stats()))
+                self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
                 self.flush()
         elif kind is DeadLetter:
             self.dead_letter(msg.address)
@@ -164,6 +168,8 @@ class MemberActor(Actor):
         if msg.faults.seed is not None:
             self.rng.seed(f"{msg.faults.seed}:{msg.me.name}")
         self.core = Gms(msg.config)
+        if msg.probe is not None:
+            self.probe = Probe(msg.probe, self.observe)
         self.observe(Started(os.getpid(), msg.contact.name if msg.contact else None,
                              os.uname().nodename))
         self.run(Start(msg.me, msg.contact))
@@ -172,12 +178,15 @@ class MemberActor(Actor):
         self.run_all((event,))
 
     def run_all(self, events: Any) -> None:
-        for effect in self.core.handle_all(events, time.monotonic()):
+        effects = self.core.handle_all(events, time.monotonic())
+        for effect in effects:
             if self.crashed:
                 break                   # what came before the crash was done
             self.carry_out(effect)
         if self.crashed:
             return
+        if self.probe is not None:
+            self.probe.step(events, effects, self.core.role_name)
         if self.core.role_name != self.role:
             self.role = self.core.role_name
             self.observe(RoleChanged(self.role))
@@ -226,6 +235,8 @@ class MemberActor(Actor):
     def send_to_app(self, force: bool = False) -> None:
         batch = self.to_app.take(self.app, time.monotonic(), force)
         if batch is not None:
+            if self.probe is not None:
+                self.probe.sent_to_app(batch.n, batch.msg)
             self.send(self.app, batch)
 
     def transmit(self, to: Member, msg: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from ..core.config import Config
 from ..core.member import Member
 from ..core.wire import wire
+from ..observe.probe import ProbeSettings
 
 
 @wire
@@ -50,6 +51,7 @@ class Spawn:
     seed: Optional[int] = None
     own_process: bool = False       # each actor a process (multiproc bases)
     trace: bool = True              # observe every delivery (else views, stops, counters)
+    probe: Optional[ProbeSettings] = None   # metrics and trace points (observe/probe.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class MemberInit:
     faults: LinkFaults
     own_process: bool
     trace: bool = True
+    probe: Optional[ProbeSettings] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class Supervisor(ActorTypeDispatcher):
         self.watchers: dict[str, _Watchers] = {}
         self.dead: dict[str, Member] = {}
         self.handling_dead_letters = False
+        self.tap: Any = None            # a node's observe tap (observe/tap.py), if on
 
     @staticmethod
     def actorSystemCapabilityCheck(caps: dict, reqs: dict) -> bool:
@@ -78,11 +79,19 @@ class Supervisor(ActorTypeDispatcher):
         me = Member(msg.name, Contact(gms, self.myAddress))
         self.dead.pop(msg.name, None)
         observer = msg.observer or sender
+        probe = msg.probe
+        from ..observe import tap
+        if tap.enabled():               # this node observes its members itself
+            if self.tap is None:
+                self.tap = self.createActor(tap.Tap, globalName=tap.TAP_NAME)
+            self.send(self.tap, tap.Via(msg.name, observer))
+            observer = self.tap
+            probe = probe or tap.NODE_PROBE
         self.children += [_Child(gms, me, "gms", app, observer), _Child(app, me, "app", gms)]
         self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
                                observer, msg.seed))
         self.send(gms, MemberInit(me, msg.config, msg.contact, app, observer, msg.faults,
-                                  msg.own_process, msg.trace))
+                                  msg.own_process, msg.trace, probe))
         self.send(sender, Spawned(msg.name, gms, app))
 
     def receiveMsg_WatchRequest(self, msg: WatchRequest, sender: Any) -> None:

@@ -36,6 +36,10 @@ def add_parsers(sub: Any) -> None:
                         "interface when --convention names another machine; a convention "
                         "leader for other machines needs --bind 0.0.0.0 or its own address)")
     _cookie_option(p)
+    from .demo import add_observe_arguments
+    add_observe_arguments(p, traces=False)
+    p.add_argument("--web", type=port, metavar="PORT",
+                   help="serve a live page of this node's members on PORT (needs the web extra)")
     p.set_defaults(run=run_node)
 
     p = sub.add_parser("join", help="place colour workers of a group on a node",
@@ -120,6 +124,12 @@ def run_node(args: argparse.Namespace) -> int:
     log_file = args.log or os.path.join(tempfile.gettempdir(), f"groupy-node-{name}.log")
     os.environ.setdefault("CONVENTION_REREGISTRATION_PERIOD", CONVENTION_PERIOD)
     os.environ.setdefault("CONVENTION_RESTART_PERIOD", CONVENTION_PERIOD)
+    observing = args.metrics_port is not None or args.web is not None or bool(args.otlp)
+    if observing:                       # its members report through this node (observe/tap.py)
+        from .demo import check_observe_extras
+        from ..observe.tap import TAP_ENV
+        check_observe_extras(args, web=args.web is not None)
+        os.environ[TAP_ENV] = "1"
     try:
         node = systems.start("tcp", port=args.port, log_file=log_file, capabilities=caps,
                              cookie=cookie, bind=bind)
@@ -137,6 +147,10 @@ def run_node(args: argparse.Namespace) -> int:
         leader = args.convention or f"127.0.0.1:{args.port}"
         say(f"place workers: run_group.py join --convention {leader} --on {name} --workers 2")
         say(f"stop: Ctrl-C here, or run_group.py stop --convention {leader}")
+        if observing:
+            from ..observe import node as observe_node
+            observe_node.run(node, name, args, not args.convention,
+                             lambda: systems.port_in_use(args.port))
         while systems.port_in_use(args.port):
             time.sleep(0.5)
         say(f"node {name} stopped")

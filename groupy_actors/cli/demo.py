@@ -54,15 +54,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crash-on-send", type=probability, default=0.0, metavar="P",
                    help="chance that any send is the sender's last (the classic arghh)")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    add_observe_arguments(p)
+    p.add_argument("--web", type=port, nargs="?", const=8080, metavar="PORT",
+                   help="serve a live page of the run on PORT (default 8080): every member's "
+                        "colour, role, view and deliveries, views and takeovers, buttons to "
+                        "kill, SIGSTOP, partition, heal, add a worker (needs the web extra)")
+    p.add_argument("--web-linger", type=seconds, default=30.0, metavar="SECONDS",
+                   help="with --web: keep the page up this long after the verdict (default 30; "
+                        "Ctrl-C ends it sooner)")
+
+
+def add_observe_arguments(p: argparse.ArgumentParser, traces: bool = True) -> None:
+    """Options shared by the demo and `node`: metrics, traces, where to listen."""
+    p.add_argument("--metrics-port", type=port, metavar="PORT",
+                   help="serve OpenTelemetry metrics for Prometheus on http://ADDR:PORT/metrics "
+                        "(off by default; needs the observe extra)")
+    p.add_argument("--http-bind", default="127.0.0.1", metavar="ADDR",
+                   help="address the metrics and the web page listen on (default 127.0.0.1)")
+    p.add_argument("--otlp", metavar="URL",
+                   help="also push metrics%s over OTLP/HTTP to URL (e.g. "
+                        "http://127.0.0.1:4318; needs opentelemetry-exporter-otlp-proto-http)"
+                   % (" and traces" if traces else ""))
+    if not traces:
+        return
+    p.add_argument("--trace-file", metavar="FILE",
+                   help="write a trace per multicast and per takeover to FILE (OTLP/JSON lines)")
+    p.add_argument("--trace-ratio", type=probability, default=1.0, metavar="R",
+                   help="share of the multicasts traced, chosen by message id (default 1)")
 
 
 class Demo:
-    def __init__(self, args: argparse.Namespace, group: Group, out: Optional[TextIO]) -> None:
+    def __init__(self, args: argparse.Namespace, group: Group, out: Optional[TextIO],
+                 web: Any = None) -> None:
         self.args, self.group, self.out = args, group, out
         self.view = StatusView(group, self.title(), fancy=False if args.plain else None)
         self.next_worker = 1
         self.kills = 0
         self.replaced: set[str] = set()     # crashed members already replaced
+        self.web = web                      # the live page (observe/web), if on
+        self.lines: list[str] = []          # the verdict, for the page
         group.listeners.append(self.on_record)
 
     def title(self) -> str:
@@ -117,8 +147,15 @@ class Demo:
             if wanted and (self.group.leader() is not None or now - wanted[0] >= 2.0):
                 wanted.pop(0)
                 self.add_worker(wait=False)
+            if self.web is not None:
+                self.web.run_actions(self.page_action)
             self.view.refresh()
         return self.settle()
+
+    def page_action(self, action: str, member: Optional[str]) -> str:
+        """What a button on the live page asked for (see observe/web)."""
+        from ..observe.web import actions
+        return actions.carry_out(self, action, member)
 
     def kill_leader(self) -> None:
         leader = self.group.leader()
@@ -141,6 +178,9 @@ class Demo:
         deadline = time.monotonic() + limit
         settled_since: Optional[float] = None
         progress, moved = -1, time.monotonic()
+        if self.web is not None:
+            from ..observe.web import actions
+            actions.resume_all(self.group)      # a SIGSTOPped member cannot settle
         while time.monotonic() < deadline or time.monotonic() - moved < 2.0:
             if time.monotonic() > deadline + 3 * limit:
                 break
@@ -179,27 +219,31 @@ class Demo:
         leader = next((m for m in survivors if m.role == "leader"), None)
         kept = (f"the leader ({leader.name}) keeps {leader.stats.get('kept', '?')} entries "
                 f"(at most {leader.stats.get('kept_max', '?')})" if leader else "no leader")
-        say(f"  history: {kept}; largest kept anywhere: "
+        self.say(f"  history: {kept}; largest kept anywhere: "
             f"{max((m.stats.get('kept_max', 0) for m in everyone), default=0)}")
-        say(f"  recovery: {total('resent')} entries resent on {total('nacks')} requests, "
+        self.say(f"  recovery: {total('resent')} entries resent on {total('nacks')} requests, "
             f"{total('retried')} multicasts sent again; {delivered} deliveries "
             f"({total('resent') / max(delivered, 1):.3f} resends per delivered message)")
 
+    def say(self, text: str = "") -> None:
+        say(text)
+        self.lines.append(text)
+
     def verdict(self, settled: bool) -> int:
         survivors = self.survivors()
-        say()
-        say(f"verdict ({self.args.protocol}, {self.kills} leader kill(s), "
+        self.say()
+        self.say(f"verdict ({self.args.protocol}, {self.kills} leader kill(s), "
             f"{len(survivors)} survivor(s)):")
         for m in survivors:
             colour = colour_of(m)
             shown = "(%3d, %3d, %3d)" % colour if colour else "(no colour yet) "
-            say(f"  {m.name:<5} {m.role:<8} colour {shown}  digest {m.status.get('digest') or '-':<12}"
+            self.say(f"  {m.name:<5} {m.role:<8} colour {shown}  digest {m.status.get('digest') or '-':<12}"
                 f"  changes applied {m.status.get('applied', 0):<6} delivered {m.delivered}")
         records = [r for r in self.group.records if r["kind"] != "run"]
         report = check(records, quiesced=settled, required=PROMISED[self.args.protocol])
         agreed = self.agree(survivors)
         if settled:
-            say(f"  AGREE: all {len(survivors)} survivors have the same colour and the same "
+            self.say(f"  AGREE: all {len(survivors)} survivors have the same colour and the same "
                 f"sequence of changes, and none has a multicast of its own left to deliver")
         elif report.ok:
             # The order held; the group only had not caught up by the end.
@@ -208,22 +252,25 @@ class Demo:
                       f", {m.stats['outbox']} of its own multicasts undelivered"
                       if m.stats.get("outbox") else "")
                       for m in survivors if position(m) < top or m.stats.get("outbox")]
-            say(f"  NOT SETTLED: the survivors {'agree' if agreed else 'do not agree yet'}; "
+            self.say(f"  NOT SETTLED: the survivors {'agree' if agreed else 'do not agree yet'}; "
                 f"still catching up: {'; '.join(behind) or 'reports pending'}")
         else:
             groups: dict[Any, list[str]] = {}
             for m in survivors:
                 groups.setdefault((m.status.get("digest"), tuple(m.status.get("colour") or ())),
                                   []).append(m.name)
-            say(f"  DISAGREE: {len(groups)} different outcomes: " +
+            self.say(f"  DISAGREE: {len(groups)} different outcomes: " +
                 "; ".join(", ".join(names) for names in groups.values()))
         self.print_stats(survivors)
         for line in report.lines():
-            say("  checker: " + line.strip())
+            self.say("  checker: " + line.strip())
         if self.args.events:
-            say(f"  events: {self.args.events} ({len(records)} records); "
+            self.say(f"  events: {self.args.events} ({len(records)} records); "
                 f"check again with: run_group.py check {self.args.events}")
-        say(f"  log: {self.group.system.log_file}")
+        self.say(f"  log: {self.group.system.log_file}")
+        if self.group.hub is not None:
+            self.group.hub.set_verdict({"agree": settled and report.ok, "ok": report.ok,
+                                        "text": "\n".join(self.lines).strip()})
         # Every promise of the level must hold, and the group must have
         # come to rest: a run that did not is no success either.
         return 0 if settled and report.ok else 1
@@ -243,27 +290,81 @@ def run(args: argparse.Namespace) -> int:
             out = open(args.events, "w", encoding="utf-8")
         except OSError as e:
             fail(f"cannot write {args.events}: {e.strerror}")
+    check_observe_extras(args, web=args.web is not None)
+    web = None
     try:
         try:
             group = Group.start(system=args.system, protocol=args.protocol, port=args.port,
-                                faults=faults, seed=args.seed, log_file=args.log)
-        except StartError as e:
+                                faults=faults, seed=args.seed, log_file=args.log,
+                                metrics_port=args.metrics_port, metrics_bind=args.http_bind,
+                                trace_file=args.trace_file, trace_ratio=args.trace_ratio,
+                                otlp_endpoint=args.otlp, hub=args.web is not None)
+        except (StartError, OSError) as e:
+            fail(str(e))
+        except Exception as e:          # metrics that could not start (observe.metrics)
             fail(str(e))
         if out is not None:
             out.write(json.dumps(trace.event("-", "run", time.time(), protocol=args.protocol,
                                              system=args.system, seed=args.seed)) + "\n")
-        demo = Demo(args, group, out)
         try:
-            return demo.run()
-        except KeyboardInterrupt:
-            demo.view.close()
-            say("interrupted: shutting the group down")
-            return 130
-        except GroupError as e:
-            demo.view.close()
-            fail(str(e))
+            if args.web is not None:
+                web = start_web(group.hub, args.web, args.http_bind, group.system.processes,
+                                title="groupy-actors demo")
+            if group.observing is not None and group.observing.metrics is not None:
+                say(f"metrics: {group.observing.metrics.url}")
+            demo = Demo(args, group, out, web)
+            try:
+                status = demo.run()
+                if web is not None and args.web_linger:
+                    say(f"the page stays up for {args.web_linger:g}s: {web.url} (Ctrl-C ends it)")
+                    end = time.monotonic() + args.web_linger
+                    while time.monotonic() < end:
+                        group.poll(0.2)
+                return status
+            except KeyboardInterrupt:
+                demo.view.close()
+                say("interrupted: shutting the group down")
+                return 130
+            except GroupError as e:
+                demo.view.close()
+                fail(str(e))
         finally:
-            group.stop()
+            try:
+                if web is not None:
+                    web.close()
+            finally:
+                group.stop()
     finally:
         if out is not None:
             out.close()
+
+
+def check_observe_extras(args: argparse.Namespace, web: bool) -> None:
+    """Fail early (exit 2, one line) when an option needs an extra not installed."""
+    if args.metrics_port is not None or args.otlp:
+        from ..observe.metrics import missing
+        if missing():
+            fail(missing())
+    if args.otlp:
+        from ..observe.metrics import otlp_available
+        if not otlp_available():
+            fail("--otlp needs opentelemetry-exporter-otlp-proto-http "
+                 "(pip install opentelemetry-exporter-otlp-proto-http)")
+    if web:
+        from ..observe.web import missing as web_missing
+        if web_missing():
+            fail(web_missing())
+
+
+def start_web(hub: Any, web_port: int, bind: str, processes: bool, title: str,
+              offered: Optional[tuple[str, ...]] = None) -> Any:
+    from ..observe.web import ACTIONS, WebError, WebServer
+    if offered is None:
+        offered = ACTIONS if processes else tuple(a for a in ACTIONS
+                                                  if a not in ("sigstop", "sigcont"))
+    try:
+        web = WebServer(hub, web_port, bind, offered, title)
+    except WebError as e:
+        fail(str(e))
+    say(f"live page: {web.url}")
+    return web

@@ -31,7 +31,9 @@ examples:
 
 
 def build(prog: str) -> Parser:
-    p = Parser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
+    # No abbreviations: the demo's --trace-file/--trace-ratio would make
+    # `sim ... --trace` ambiguous (argparse reads every option at the top).
+    p = Parser(prog=prog, description=DESCRIPTION, epilog=EPILOG, allow_abbrev=False,
                formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_arguments(p)
     p.set_defaults(run=demo.run)

@@ -350,7 +350,8 @@ class PipelinedTCPTransport(TCPTransport):
             resp.addKeyVal(f"transport {name}", str(value))
 
     def stats(self) -> TransportStats:
-        return TransportStats(self.myAddress, os.getpid(), dict(self.counters), self.secret_set)
+        return TransportStats(self.myAddress, os.getpid(),
+                              dict(self.counters, pending=self._pending()), self.secret_set)
 
     # -- scheduling (any thread) --------------------------------------------------
 

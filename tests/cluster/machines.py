@@ -50,10 +50,10 @@ class Machines:
     def convention(self) -> str:
         return f"127.0.0.1:{next(iter(self.ports.values()))}"
 
-    def start(self, name: str) -> int:
+    def start(self, name: str, extra: tuple[str, ...] = ()) -> int:
         port = free_port()
         args = [sys.executable, RUN_GROUP, "node", "--port", str(port), "--name", name,
-                "--log", str(self.tmp / f"node-{name}.log")]
+                "--log", str(self.tmp / f"node-{name}.log"), *extra]
         if self.ports:
             args += ["--convention", self.convention]
         out = open(self.tmp / f"node-{name}.out", "w")
