@@ -114,7 +114,10 @@ class ColourWorker(Application):
                 self.query_seen = message.id
             elif self.ready:
                 self.group.mcast(StateReply(p.ref, self.colour, self.applied, self.digest))
-        elif isinstance(p, StateReply) and p.ref == self.ref and not self.ready:
+        # A reply to a query we never delivered (we were out of the group
+        # meanwhile) does not say where its state stands in our stream.
+        elif isinstance(p, StateReply) and p.ref == self.ref and not self.ready \
+                and self.query_seen is not None:
             self.colour, self.applied, self.digest = p.colour, p.applied, p.digest
             self.ready = True
             # For the checker: our history is the replier's up to our query.

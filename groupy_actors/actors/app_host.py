@@ -71,15 +71,17 @@ class AppHost(Actor):
         self.numbering = Numbering()
         self.reorder = Reorder()
         self.for_gms: list[Any] = []
+        # AppInit comes from the supervisor, the batches from the group
+        # actor: two senders, so across processes the first batch can come
+        # first. It waits here rather than being lost (the application would
+        # miss its first view or state and never hold the group's state).
+        self.early: list[Any] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         numbered = type(msg) is Seq
         batch = self.reorder.accept(sender, msg, time.monotonic()) if numbered else [msg]
         for one in batch:
-            try:
-                self.dispatch(one)
-            except Exception:
-                log().exception("application of %s failed on %s", self.name, type(one).__name__)
+            self.handle(one)
         if numbered and batch:
             # The group actor sends its next batch on this (see app_link);
             # it rides along with what the application multicast, if anything.
@@ -93,6 +95,12 @@ class AppHost(Actor):
             self.send(self.gms, self.numbering.wrap(
                 self.gms, out[0] if len(out) == 1 else Bundle(tuple(out))))
 
+    def handle(self, msg: Any) -> None:
+        try:
+            self.dispatch(msg)
+        except Exception:
+            log().exception("application of %s failed on %s", self.name, type(msg).__name__)
+
     def to_gms(self, msg: Any) -> None:
         # Sent once this actor message is handled: what the application
         # multicasts on one batch of deliveries reaches its member as one
@@ -104,7 +112,10 @@ class AppHost(Actor):
         if kind is AppInit:
             self.init(msg)
             return
-        if self.app is None or kind is ActorExitRequest:
+        if kind is ActorExitRequest:
+            return
+        if self.app is None:
+            self.early.append(msg)
             return
         if kind is AppBatch:
             for effect in msg.effects:
@@ -153,6 +164,9 @@ class AppHost(Actor):
         self.app = msg.app(*msg.args)
         self.app.group = _Context(self, msg)
         self.app.started()
+        early, self.early = self.early, []
+        for one in early:
+            self.handle(one)
 
     def timer(self, seconds: float, callback: Callable[[], None]) -> None:
         self.next_timer += 1

@@ -49,5 +49,5 @@ def test_colour_workers_agree_while_leaders_are_killed(make_group):
     assert g.wait(lambda: check(g.records).ok, 15), check(g.records).lines()
     alive = [w for w in workers if w.alive]
     assert g.wait_reports(lambda: colours_agree(w.status for w in alive), 10), \
-        [(w.name, w.info.fate, w.status) for w in workers]
+        [(w.name, w.info.fate, w.status, w.info.members) for w in workers]
     assert alive[0].status["applied"] > 20
