@@ -12,6 +12,11 @@ closed / window
     timestamps its own first send and its last data delivery, and sends one
     summary record when it has delivered all M messages. Throughput =
     M / (earliest first send .. latest last delivery).
+    Resends: the members' counters are read before the "go" and after the
+    last summary (outside the timed span); resends per delivered message =
+    (entries the leader sent again on a gap report, "resent", plus
+    multicasts a member sent again, "retried", summed over the members) /
+    (M deliveries at each of the N members).
 
 probe
     The script multicasts probe i through one non-leader member (the last
@@ -20,9 +25,12 @@ probe
     record: one direct actor message per member and probe, outside the
     protocol, so the group's own traffic is not touched). When every member
     has acknowledged probe i the script sends probe i+1, so exactly one
-    probe is in flight. The script takes the place of the sender's
-    application: its one hop into the member replaces the application's
-    one hop, and the `limit` probe is paced the same way. Latency at the
+    probe is in flight. With a time budget, the run stops once the budget
+    is spent and at least MIN_PROBES were counted (the number counted is
+    kept): a slow peer then still gives a sample in reasonable time. The
+    script takes the place of the sender's application: its one hop into
+    the member replaces the application's one hop, and the `limit` probe
+    is paced the same way. Latency at the
     sender = its delivery - t0; at all = the last member's delivery - t0.
     A few warm-up probes (connection set-up) are not counted.
 
@@ -67,6 +75,8 @@ JOIN_TIMEOUT = 30.0
 # round of N multicasts takes there. Real processes run a plain closed loop.
 SIMPLE_LOAD_PAUSE = 0.002
 LOAD_SPARE = 10.0   # seconds the join's load may outlast the join before it ends itself
+COUNTERS_WAIT = 5.0  # seconds to wait for every member's counters
+MIN_PROBES = 20     # probes counted at least before a time budget can end a probe run
 _tags = itertools.count(1)
 
 
@@ -157,6 +167,7 @@ def closed(group: Group, handles: list[Handle], total: int, window: int,
     plan = Plan(tuple(h.name for h in handles), per, window)
     tag = f"c{next(_tags)}"
     records = Records(group)
+    before = counters(group, handles)
     handles[-1].mcast(("go", tag, plan))
     names = {h.name for h in handles}
     records.wait(lambda: set(records.done.get(tag, {})) >= names, time.monotonic() + timeout,
@@ -168,8 +179,30 @@ def closed(group: Group, handles: list[Handle], total: int, window: int,
                            f"expected {plan.total}")
     first = min(d["first_send"] for d in done if d["first_send"] is not None)
     last = max(d["last_deliver"] for d in done)
-    return {"messages": plan.total, "seconds": last - first,
-            "throughput": plan.total / max(last - first, 1e-9)}
+    result = {"messages": plan.total, "seconds": last - first,
+              "throughput": plan.total / max(last - first, 1e-9)}
+    after = counters(group, handles)
+    if before is not None and after is not None:
+        again = {key: sum(after[m].get(key, 0) - before[m].get(key, 0) for m in names)
+                 for key in ("resent", "retried")}
+        result.update(again, resends=(again["resent"] + again["retried"]) /
+                      (plan.total * len(handles)))
+    return result
+
+
+def counters(group: Group, handles: list[Handle],
+             wait: float = COUNTERS_WAIT) -> dict[str, dict[str, int]] | None:
+    """Every member's protocol counters (`Gms.stats`), asked for now; None if
+    some member did not answer within `wait` seconds."""
+    for h in handles:
+        h.info.stats = {}
+    group.ask_reports()
+    end = time.monotonic() + wait
+    while not all(h.info.stats for h in handles):
+        if time.monotonic() >= end:
+            return None
+        group.poll(POLL)
+    return {h.name: dict(h.info.stats) for h in handles}
 
 
 def _probe_once(records: Records, sender: Handle, tag: str, i: int, members: set[str],
@@ -183,8 +216,9 @@ def _probe_once(records: Records, sender: Handle, tag: str, i: int, members: set
 
 
 def probe(group: Group, handles: list[Handle], count: int, timeout: float,
-          warmup: int = 5) -> dict[str, Any]:
-    """`count` probes, one at a time, through the last member (not the leader)."""
+          warmup: int = 5, budget: float | None = None) -> dict[str, Any]:
+    """`count` probes, one at a time, through the last member (not the leader);
+    fewer if `budget` seconds are spent first (see the module's docstring)."""
     sender = handles[-1]
     members = {h.name for h in handles}
     tag = f"p{next(_tags)}"
@@ -192,12 +226,27 @@ def probe(group: Group, handles: list[Handle], count: int, timeout: float,
     deadline = time.monotonic() + timeout
     at_sender: list[float] = []
     at_all: list[float] = []
+    stop = Budget(budget)
     for i in range(warmup + count):
         t0, acks = _probe_once(records, sender, tag, i, members, deadline)
         if i >= warmup:
             at_sender.append(acks[sender.name] - t0)
             at_all.append(max(acks.values()) - t0)
-    return {"probes": count, **summary_ms("sender", at_sender), **summary_ms("all", at_all)}
+            if stop.spent(len(at_all)):
+                break
+    return {"probes": len(at_all), **summary_ms("sender", at_sender),
+            **summary_ms("all", at_all)}
+
+
+class Budget:
+    """When a probe run may stop early: `seconds` after it began, once at
+    least MIN_PROBES were counted (None: never)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def spent(self, counted: int) -> bool:
+        return self.end is not None and counted >= MIN_PROBES and time.monotonic() >= self.end
 
 
 def summary_ms(prefix: str, seconds: list[float]) -> dict[str, float]:
