@@ -190,7 +190,8 @@ def _entry(ours: dict[str, Any], label: str, peer: str,
     if best is None:
         notes = sorted({t["note"] for t in candidates if t.get("note")})
         errors = sorted({e for t in candidates for e in t["errors"]})
-        entry["peer_note"] = "; ".join(notes) or ("failed: " + "; ".join(errors))
+        entry["peer_note"] = "; ".join(notes) or \
+            ("failed: " + "; ".join(errors) if errors else "not run (interrupted)")
     return entry
 
 
@@ -225,8 +226,9 @@ def comparison_table(entries: list[dict[str, Any]]) -> str:
     for e in entries:
         peer = e["peer"]
         if e["peer_value"] is None:
-            shown = "n/a" if e.get("peer_note") and not e["peer_note"].startswith("failed") \
-                else "failed"
+            note = e.get("peer_note", "")
+            shown = "failed" if note.startswith("failed") else \
+                "not run" if note.startswith("not run") else "n/a"
         else:
             workload = e["peer_workload"]
             how = e["peer_config"]
