@@ -50,6 +50,7 @@ replica's docstring).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import itertools
 import json
 import os
@@ -63,7 +64,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from .teardown import deferred_interrupts
-from .workloads import BenchFailure, BenchTimeout, Budget, summary_ms
+from .workloads import BenchFailure, BenchTimeout, kill_leader, probe_series, throughput
 
 PEERS = ("pysyncobj",)
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +109,7 @@ def not_comparable(workload: str, n: int) -> Optional[str]:
 def missing(peer: str) -> Optional[str]:
     """Why `peer` cannot run here, or None."""
     try:
-        import pysyncobj  # noqa: F401
+        importlib.import_module(peer)
     except ImportError:
         return (f"{peer} is not installed; install the benchmark's extra: "
                 "pip install -e '.[bench]'")
@@ -334,15 +335,8 @@ def closed(cluster: Cluster, total: int, window: int, timeout: float,
     cluster.wait(lambda: len(cluster.done.get(tag, {})) >= n, deadline,
                  f"{tag}: not every replica applied all {per * len(senders)} items in {timeout:g}s")
     done = list(cluster.done.pop(tag).values())
-    expected = per * len(senders)
-    wrong = [d["delivered"] for d in done if d["delivered"] != expected]
-    if wrong:
-        raise BenchFailure(f"replicas applied {wrong}, expected {expected}")
-    first = min(d["first_send"] for d in done if d["first_send"] is not None)
-    last = max(d["last_deliver"] for d in done)
-    return {"messages": expected, "seconds": last - first, "window": window,
-            "senders": len(senders), "throughput": expected / max(last - first, 1e-9),
-            "retries": sum(d["retries"] for d in done)}
+    return {**throughput(done, per * len(senders)), "window": window,
+            "senders": len(senders), "retries": sum(d["retries"] for d in done)}
 
 
 def _probe_once(cluster: Cluster, sender: int, tag: str, i: int, members: set[int],
@@ -369,18 +363,8 @@ def probe(cluster: Cluster, count: int, timeout: float, warmup: int = 5,
     members = set(range(len(cluster.addresses)))
     tag = f"p{next(_tags)}"
     deadline = time.monotonic() + timeout
-    at_sender: list[float] = []
-    at_all: list[float] = []
-    stop = Budget(budget)
-    for i in range(warmup + count):
-        t0, acks = _probe_once(cluster, sender, tag, i, members, deadline)
-        if i >= warmup:
-            at_sender.append(acks[sender] - t0)
-            at_all.append(max(acks.values()) - t0)
-            if stop.spent(len(at_all)):
-                break
-    return {"probes": len(at_all), **summary_ms("sender", at_sender),
-            **summary_ms("all", at_all)}
+    return probe_series(lambda i: _probe_once(cluster, sender, tag, i, members, deadline),
+                        sender, count, warmup, budget)
 
 
 def failover(n: int, config: str, log_file: str, timeout: float,
@@ -396,20 +380,10 @@ def failover(n: int, config: str, log_file: str, timeout: float,
         members = set(range(n))
         tag = f"f{next(_tags)}"
         deadline = time.monotonic() + timeout
-        for i in range(warmup):
-            _probe_once(cluster, sender, tag, i, members, deadline)
-        in_flight = warmup
-        cluster.tell(sender, op="submit", item=["probe", tag, in_flight])
-        t_kill = time.time()
-        cluster.kill(leader)
-        cluster.tell(sender, op="submit", item=["probe", tag, in_flight + 1])
-        fresh = (tag, in_flight + 1)
-        cluster.wait(lambda: set(cluster.probes.get(fresh, {})) >= survivors, deadline,
-                     f"no new item applied at every survivor within {timeout:g}s")
-        resumed = max(cluster.probes[fresh][m] for m in survivors)
-        old = (tag, in_flight)
-        cluster.wait(lambda: set(cluster.probes.get(old, {})) >= survivors, deadline,
-                     "the item in flight at the kill was not applied at every survivor")
+        t_kill, resumed = kill_leader(
+            cluster, tag, lambda i: _probe_once(cluster, sender, tag, i, members, deadline),
+            lambda i: cluster.tell(sender, op="submit", item=["probe", tag, i]),
+            lambda: cluster.kill(leader), survivors, warmup, deadline)
         elected = [s["at"] for s in cluster.states
                    if s["state"] == "leader" and s["at"] >= t_kill and s["r"] in survivors]
         result = {"failover_ms": (resumed - t_kill) * 1000}

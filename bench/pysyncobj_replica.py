@@ -34,6 +34,8 @@ from typing import Any, Optional
 from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, replicated
 from pysyncobj.poller import POLL_EVENT_TYPE
 
+from bench.pacing import Pacer
+
 STATES = {0: "follower", 1: "candidate", 2: "leader"}
 
 
@@ -46,15 +48,13 @@ def _say(**record: Any) -> None:
 class Run:
     """One closed/window run (or the endless load of a join) at this replica."""
 
-    def __init__(self, tag: str, senders: list[int], per: Optional[int], window: int,
+    def __init__(self, tag: str, senders: list[int], per: Optional[int],
                  until: Optional[float], me: int) -> None:
-        self.tag, self.per, self.window, self.until = tag, per, window, until
-        self.sending = me in senders
+        self.tag = tag
+        self.pacer = Pacer(per, until) if me in senders else None
         self.total = None if per is None else per * len(senders)
-        self.sent = 0
         self.delivered = 0
         self.seen: set[tuple[int, int]] = set()
-        self.first_send: Optional[float] = None
         self.last_deliver: Optional[float] = None
 
 
@@ -68,7 +68,6 @@ class BenchList(SyncObj):
         conf["autoTick"] = False                # we tick; see the module's docstring
         conf["onStateChanged"] = self._state_changed
         self.run: Optional[Run] = None
-        self.quieted = False
         self.retries = 0
         self.stamps: Optional[list[float]] = [] if spec.get("stamp") else None
         self.wanted: Optional[int] = None      # report when this many items are applied
@@ -95,17 +94,9 @@ class BenchList(SyncObj):
 
     def _send_next(self) -> None:
         run = self.run
-        if run is None or not run.sending or self.quieted:
-            return
-        if run.per is not None and run.sent >= run.per:
-            return
-        now = time.time()
-        if run.until is not None and now > run.until:
-            return
-        if run.first_send is None:
-            run.first_send = now
-        run.sent += 1
-        self.submit(("d", run.tag, self.me, run.sent))
+        i = None if run is None or run.pacer is None else run.pacer.next()
+        if i is not None:
+            self.submit(("d", run.tag, self.me, i))
 
     # -- applying --------------------------------------------------------------------
 
@@ -130,15 +121,16 @@ class BenchList(SyncObj):
             if item[2] == self.me:
                 self._send_next()
             if run.total is not None and run.delivered == run.total:
-                _say(kind="done", r=self.me, tag=run.tag, first_send=run.first_send,
-                     last_deliver=run.last_deliver, delivered=run.delivered, sent=run.sent,
+                pacer = run.pacer
+                _say(kind="done", r=self.me, tag=run.tag,
+                     first_send=pacer and pacer.first_send, last_deliver=run.last_deliver,
+                     delivered=run.delivered, sent=pacer.sent if pacer else 0,
                      retries=self.retries)
         elif head == "probe":
             _say(kind="probe", tag=item[1], i=item[2], r=self.me, at=now)
         elif head == "go":
             _, tag, senders, per, window, until = item
-            self.run = Run(tag, senders, per, window, until, self.me)
-            self.quieted = False
+            self.run = Run(tag, senders, per, until, self.me)
             for _ in range(window):
                 self._send_next()
 
@@ -173,7 +165,8 @@ class BenchList(SyncObj):
                  commit=status["commit_idx"], retries=self.retries,
                  partners=status["partner_nodes_count"])
         elif op == "quiet":
-            self.quieted = True
+            if self.run is not None and self.run.pacer is not None:
+                self.run.pacer.quieted = True
         elif op == "add":
             def added(result: Any, error: int) -> None:
                 # Called when the change is applied here: every item before

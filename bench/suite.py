@@ -177,38 +177,29 @@ def _size(settings: Settings, n: int, ours: list[tuple[str, dict[str, Outcome]]]
         alternate(run, [ours_steady(s, t, f"{s} {where}") for s, t in ours] +
                   [peer_steady(p, c, t, where) for p, c, t in theirs])
 
-    def failover_job(outcome: Outcome, system: str, config: str,
-                     where: str) -> Callable[[], None]:
+    def fresh(workload: str, outcome: Outcome, system: str, config: str,
+              where: str) -> Callable[[], None]:
+        """A failover trial or join run (each on a fresh group or cluster)."""
         if outcome.note:
             return lambda: None
-        if config:
-            return lambda: _one(outcome, where, progress, lambda: peers.failover(
-                n, config, settings.log_file, settings.timeout("failover")))
-        return lambda: _one(outcome, where, progress, lambda: workloads.failover(
-            system, n, settings.log_file, settings.timeout("failover")))
+        log, timeout = settings.log_file, settings.timeout(workload)
+        if workload == "failover":
+            call = (lambda: peers.failover(n, config, log, timeout)) if config else \
+                (lambda: workloads.failover(system, n, log, timeout))
+        else:
+            call = (lambda: peers.join(n, config, log, timeout, settings.join_load)) \
+                if config else (lambda: workloads.join(system, n, log, timeout,
+                                                        settings.join_load))
+        return lambda: _one(outcome, where, progress, call)
 
-    for trial in range(settings.failover_trials):
-        where = f"N={n} trial {trial + 1}/{settings.failover_trials}"
-        alternate(trial, [failover_job(t["failover"], s, "", f"{s} {where}")
-                          for s, t in ours if "failover" in t] +
-                  [failover_job(t["failover"], p, c, f"{p}/{c} {where}")
-                   for p, c, t in theirs if "failover" in t])
-
-    def join_job(outcome: Outcome, system: str, config: str, where: str) -> Callable[[], None]:
-        if outcome.note:
-            return lambda: None
-        if config:
-            return lambda: _one(outcome, where, progress, lambda: peers.join(
-                n, config, settings.log_file, settings.timeout("join"), settings.join_load))
-        return lambda: _one(outcome, where, progress, lambda: workloads.join(
-            system, n, settings.log_file, settings.timeout("join"), settings.join_load))
-
-    for run in range(settings.runs):
-        where = f"N={n} run {run + 1}/{settings.runs}"
-        alternate(run, [join_job(t["join"], s, "", f"{s} {where}")
-                        for s, t in ours if "join" in t] +
-                  [join_job(t["join"], p, c, f"{p}/{c} {where}")
-                   for p, c, t in theirs if "join" in t])
+    for workload, times, each in (("failover", settings.failover_trials, "trial"),
+                                  ("join", settings.runs, "run")):
+        for k in range(times):
+            where = f"N={n} {each} {k + 1}/{times}"
+            alternate(k, [fresh(workload, t[workload], s, "", f"{s} {where}")
+                          for s, t in ours if workload in t] +
+                      [fresh(workload, t[workload], p, c, f"{p}/{c} {where}")
+                       for p, c, t in theirs if workload in t])
 
 
 class _Session:

@@ -172,15 +172,7 @@ def closed(group: Group, handles: list[Handle], total: int, window: int,
     names = {h.name for h in handles}
     records.wait(lambda: set(records.done.get(tag, {})) >= names, time.monotonic() + timeout,
                  f"{tag}: not every member delivered all {plan.total} messages in {timeout:g}s")
-    done = records.done[tag].values()
-    wrong = [d for d in done if d["delivered"] != plan.total]
-    if wrong:
-        raise BenchFailure(f"members delivered {[d['delivered'] for d in wrong]}, "
-                           f"expected {plan.total}")
-    first = min(d["first_send"] for d in done if d["first_send"] is not None)
-    last = max(d["last_deliver"] for d in done)
-    result = {"messages": plan.total, "seconds": last - first,
-              "throughput": plan.total / max(last - first, 1e-9)}
+    result = throughput(list(records.done[tag].values()), plan.total)
     after = counters(group, handles)
     if before is not None and after is not None:
         again = {key: sum(after[m].get(key, 0) - before[m].get(key, 0) for m in names)
@@ -188,6 +180,19 @@ def closed(group: Group, handles: list[Handle], total: int, window: int,
         result.update(again, resends=(again["resent"] + again["retried"]) /
                       (plan.total * len(handles)))
     return result
+
+
+def throughput(done: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """The figures of a closed/window run from every member's summary
+    (first_send, last_deliver, delivered); BenchFailure if one delivered
+    other than `total`."""
+    wrong = [d["delivered"] for d in done if d["delivered"] != total]
+    if wrong:
+        raise BenchFailure(f"members delivered {wrong}, expected {total}")
+    first = min(d["first_send"] for d in done if d["first_send"] is not None)
+    last = max(d["last_deliver"] for d in done)
+    return {"messages": total, "seconds": last - first,
+            "throughput": total / max(last - first, 1e-9)}
 
 
 def counters(group: Group, handles: list[Handle],
@@ -224,13 +229,21 @@ def probe(group: Group, handles: list[Handle], count: int, timeout: float,
     tag = f"p{next(_tags)}"
     records = Records(group)
     deadline = time.monotonic() + timeout
+    return probe_series(lambda i: _probe_once(records, sender, tag, i, members, deadline),
+                        sender.name, count, warmup, budget)
+
+
+def probe_series(once: Callable[[int], tuple[float, dict[Any, float]]], sender: Any,
+                 count: int, warmup: int, budget: float | None) -> dict[str, Any]:
+    """Probes 0, 1, ... one at a time, each `once(i)` -> (t0, the delivery
+    time at each member); the latency figures of those after the warm-up."""
     at_sender: list[float] = []
     at_all: list[float] = []
     stop = Budget(budget)
     for i in range(warmup + count):
-        t0, acks = _probe_once(records, sender, tag, i, members, deadline)
+        t0, acks = once(i)
         if i >= warmup:
-            at_sender.append(acks[sender.name] - t0)
+            at_sender.append(acks[sender] - t0)
             at_all.append(max(acks.values()) - t0)
             if stop.spent(len(at_all)):
                 break
@@ -274,20 +287,10 @@ def failover(system: str, n: int, log_file: str, timeout: float,
         tag = f"f{next(_tags)}"
         records = Records(group)
         deadline = time.monotonic() + timeout
-        for i in range(warmup):
-            _probe_once(records, sender, tag, i, members, deadline)
-        in_flight = warmup
-        sender.mcast(("probe", tag, in_flight))
-        t_kill = time.time()
-        leader.kill()
-        sender.mcast(("probe", tag, in_flight + 1))
-        fresh = (tag, in_flight + 1)
-        records.wait(lambda: set(records.probes.get(fresh, {})) >= survivors, deadline,
-                     f"no new message delivered at every survivor within {timeout:g}s")
-        resumed = max(records.probes[fresh][m] for m in survivors)
-        old = (tag, in_flight)
-        records.wait(lambda: set(records.probes.get(old, {})) >= survivors, deadline,
-                     "the probe in flight at the kill was not delivered at every survivor")
+        t_kill, resumed = kill_leader(
+            records, tag, lambda i: _probe_once(records, sender, tag, i, members, deadline),
+            lambda i: sender.mcast(("probe", tag, i)), leader.kill, survivors, warmup,
+            deadline)
 
         def new_views() -> dict[str, float]:
             first: dict[str, float] = {}
@@ -301,6 +304,30 @@ def failover(system: str, n: int, log_file: str, timeout: float,
                      "not every survivor installed a view without the old leader")
         return {"failover_ms": (resumed - t_kill) * 1000,
                 "new_view_ms": (max(new_views()[m] for m in survivors) - t_kill) * 1000}
+
+
+def kill_leader(source: Any, tag: str, once: Callable[[int], Any],
+                submit: Callable[[int], None], kill: Callable[[], None], survivors: set[Any],
+                warmup: int, deadline: float) -> tuple[float, float]:
+    """The heart of a failover trial, for the group and for a peer alike:
+    `warmup` probes (`once(i)`), probe `warmup` submitted (`submit(i)`) and
+    so in flight, the leader killed (`kill()`), probe `warmup` + 1 submitted
+    at once. Waits on `source` (its `wait` and `probes`, as `Records`) until
+    both probes reached every survivor; returns (time of the kill, time the
+    new probe had reached the last survivor)."""
+    for i in range(warmup):
+        once(i)
+    submit(warmup)
+    t_kill = time.time()
+    kill()
+    submit(warmup + 1)
+    fresh, old = (tag, warmup + 1), (tag, warmup)
+    source.wait(lambda: set(source.probes.get(fresh, {})) >= survivors, deadline,
+                "no new message delivered at every survivor in time")
+    resumed = max(source.probes[fresh][m] for m in survivors)
+    source.wait(lambda: set(source.probes.get(old, {})) >= survivors, deadline,
+                "the message in flight at the kill was not delivered at every survivor")
+    return t_kill, resumed
 
 
 def join(system: str, n: int, log_file: str, timeout: float,
