@@ -116,18 +116,6 @@ def missing(peer: str) -> Optional[str]:
     return None
 
 
-def version(peer: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version as v
-    try:
-        return v(peer)
-    except PackageNotFoundError:
-        return "?"
-
-
-def steady_configs(chosen: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(c for c in chosen if c not in FAILOVER_ONLY)
-
-
 def _free_ports(count: int) -> list[int]:
     socks = []
     try:
@@ -174,9 +162,9 @@ class Cluster:
         # replica finds those below it listening (a refused connect is
         # retried only after connectionRetryTime, 5 s).
         for i, address in enumerate(addresses):
-            self._spawn(i, address, [a for a in addresses if a != address])
+            self.spawn(i, address, [a for a in addresses if a != address])
 
-    def _spawn(self, index: int, address: str, partners: list[str], stamp: bool = False) -> Replica:
+    def spawn(self, index: int, address: str, partners: list[str], stamp: bool = False) -> Replica:
         spec = {"index": index, "address": address, "partners": partners,
                 "conf": {**self.conf, "bindAddress": address}, "stamp": stamp}
         env = dict(os.environ)
@@ -405,7 +393,7 @@ def join(n: int, config: str, log_file: str, timeout: float,
             cluster.poll(0.01)
         deadline = time.monotonic() + timeout
         started = time.time()
-        newcomer = cluster._spawn(n, cluster.newcomer_address, list(cluster.addresses),
+        newcomer = cluster.spawn(n, cluster.newcomer_address, list(cluster.addresses),
                                   stamp=True).index
         t0 = time.time()
         cluster.tell(leader, op="add", address=cluster.newcomer_address)

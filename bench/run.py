@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import asdict, replace
@@ -234,7 +235,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(side_by_side)
     meta = {"started": stamp, "seconds": round(seconds, 1), "interrupted": interrupted,
             "argv": sys.argv[1:] if argv is None else argv, "python": platform.python_version(),
-            "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),
+            "commit": _commit(), "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),
             "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
             **{peer: _version(peer) for peer in settings.peers},
             "peer_configs": {c: {**peers.COMMON, **peers.CONFIGS[c]}
@@ -252,6 +253,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     if interrupted:
         return 130
     return 1 if any(len(o.ok) < len(o.runs) for o in outcomes) else 0
+
+
+def _commit() -> str:
+    """The repository's commit (with "+changes" if the tree differs), or "?"."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                  "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    if head.returncode != 0:
+        return "?"
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
 
 
 def _version(package: str) -> str:
