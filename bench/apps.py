@@ -26,6 +26,8 @@ from typing import Any, Optional
 
 from groupy_actors import Application, Message
 
+from .pacing import Pacer
+
 # Record kinds the script waits for.
 DONE = "bench_done"          # a member delivered every data message of a run
 PROBE = "bench_probe"        # a member delivered a probe (fields: tag, i)
@@ -63,11 +65,9 @@ class BenchMember(Application):
     def __init__(self) -> None:
         self.tag: Any = None
         self.plan: Optional[Plan] = None
-        self.sent = 0
+        self.pacer = Pacer()        # our own sends in the current run
         self.delivered = 0          # data messages of the current run
-        self.first_send: Optional[float] = None
         self.last_deliver: Optional[float] = None
-        self.quieted = False
         # State a newcomer receives: a count and an order-sensitive digest
         # of everything delivered, so the transfer has something to apply.
         self.total_delivered = 0
@@ -92,9 +92,9 @@ class BenchMember(Application):
 
     def _start(self, tag: Any, plan: Plan) -> None:
         self.tag, self.plan = tag, plan
-        self.sent = self.delivered = 0
-        self.first_send = self.last_deliver = None
-        self.quieted = False
+        self.pacer = Pacer(plan.per_sender, plan.until)
+        self.delivered = 0
+        self.last_deliver = None
         if self.group.name in plan.senders:
             for _ in range(plan.window):
                 self._send_next()
@@ -109,25 +109,18 @@ class BenchMember(Application):
             else:
                 self._send_next()
         if plan.total is not None and self.delivered == plan.total:
-            self.group.record(DONE, tag=self.tag, first_send=self.first_send,
+            self.group.record(DONE, tag=self.tag, first_send=self.pacer.first_send,
                               last_deliver=self.last_deliver, delivered=self.delivered,
-                              sent=self.sent)
+                              sent=self.pacer.sent)
 
     def _send_next(self) -> None:
-        plan = self.plan
-        if self.quieted or (plan.per_sender is not None and self.sent >= plan.per_sender):
-            return
-        now = time.time()
-        if plan.until is not None and now > plan.until:
-            return
-        if self.first_send is None:
-            self.first_send = now
-        self.sent += 1
-        self.group.mcast((self.tag, self.sent))
+        i = self.pacer.next()
+        if i is not None:
+            self.group.mcast((self.tag, i))
 
     def quiet(self) -> None:
         """Stop proposing work (called through `Group.quiet`)."""
-        self.quieted = True
+        self.pacer.quieted = True
 
     def snapshot(self) -> Any:
         return (self.total_delivered, self.digest)
@@ -137,4 +130,5 @@ class BenchMember(Application):
         self.group.record(RESTORED, at=time.time(), delivered=self.total_delivered)
 
     def status(self) -> dict[str, Any]:
-        return {"delivered": self.delivered, "sent": self.sent, "total": self.total_delivered}
+        return {"delivered": self.delivered, "sent": self.pacer.sent,
+                "total": self.total_delivered}

@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import asdict, replace
@@ -18,7 +19,7 @@ if __package__ in (None, ""):
     # so `bench.apps` has the module path actor processes will look up.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import report, suite, teardown  # noqa: E402
+from bench import peers, report, suite, teardown  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -46,10 +47,23 @@ Workloads (M messages, N members, each figure the median of the runs):
             (one hop to a sequencer actor, a fan-out to N-1), measured in the
             same run: every closed/window/probe figure is also given as a
             ratio of this ceiling
+Closed and window runs also give resends per delivered message (entries
+resent plus multicasts retried, over M x N deliveries). A probe run stops
+after 60 s (10 s with --quick) once 20 probes are counted.
+
+--peers pysyncobj runs the same workloads on PySyncObj (Raft, one process per
+replica on loopback TCP) in the same sitting, interleaved with ours, in each
+configuration of --peer-configs: defaults, batch-off (appendEntriesUseBatch
+off), short (timers 0.005/0.01/0.05-0.1 s), aggressive (0.002/0.004/
+0.015-0.03 s, failover only), short+batch-off (not by default). Window runs
+also try the leader alone with 1024 outstanding. The report sets each of our
+figures beside PySyncObj's best, naming its configuration, with the ratio
+ours / peer (bench/peers.py has the definitions). Needs the bench extra.
 
 Full size: M = 20000, 2000 probes, 20 failover trials, 3 runs, N = 2,5,10 on
-simple and tcp. --quick: M = 300, 50 probes, 2 trials, 1 run, N = 2,5 (under
-a minute). Results go to OUT/bench-<time>.json and .png (the plot needs
+simple and tcp (with --peers: tcp). --quick: M = 300, 50 probes, 2 trials,
+1 run, N = 2,5 (under a minute; with --peers, without PySyncObj's defaults,
+about two). Results go to OUT/bench-<time>.json and .png (the plot needs
 matplotlib: pip install -e '.[bench]'), logs to OUT/bench.log.
 """
 
@@ -106,9 +120,18 @@ def build_parser() -> Parser:
     p = Parser(prog="python -m bench", description=DESCRIPTION, epilog=EPILOG,
                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="small sizes, N=2,5, one run each, simple and tcp (under a minute)")
+                   help="small sizes, N=2,5, one run each, simple and tcp (under a minute; "
+                        "with --peers about two)")
     p.add_argument("--systems", type=_choices(suite.SYSTEMS, "system"), metavar="LIST",
-                   help="actor system bases: simple, tcp, udp (default: simple,tcp)")
+                   help="actor system bases: simple, tcp (ours), thespian-tcp (stock), udp "
+                        "(default: simple,tcp; with --peers: tcp)")
+    p.add_argument("--peers", type=_choices(peers.PEERS, "peer"), metavar="LIST",
+                   help=f"also run the workloads on: {', '.join(peers.PEERS)}")
+    p.add_argument("--peer-configs", type=_choices(tuple(peers.CONFIGS), "configuration"),
+                   metavar="LIST",
+                   help=f"the peer's configurations: {', '.join(peers.CONFIGS)} (default: "
+                        f"{','.join(peers.DEFAULT_CONFIGS)}; --quick: "
+                        f"{','.join(peers.QUICK_CONFIGS)})")
     p.add_argument("--n", type=_sizes, metavar="LIST",
                    help="group sizes, 2-20 (default: 2,5,10; --quick: 2,5)")
     p.add_argument("--workloads", type=_choices(suite.WORKLOADS, "workload"), metavar="LIST",
@@ -120,6 +143,10 @@ def build_parser() -> Parser:
     p.add_argument("--metrics", type=_choices(suite.METRICS, "metrics mode"), metavar="LIST",
                    help="steady workloads with metrics off, on (OpenTelemetry served on a free "
                         "port, probes in the members) or both, alternating (default: off)")
+    p.add_argument("--probes", type=_positive, metavar="P",
+                   help="probes per probe run (default: 2000; --quick: 50)")
+    p.add_argument("--trials", type=_positive, metavar="T",
+                   help="failover trials (default: 20; --quick: 2)")
     p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
                    help="where results and logs go (default: bench/results/)")
     return p
@@ -130,6 +157,12 @@ def settings_from(args: argparse.Namespace) -> suite.Settings:
     changes: dict[str, Any] = {"log_file": os.path.join(args.out, "bench.log")}
     if args.systems:
         changes["systems"] = args.systems
+    elif args.peers:
+        changes["systems"] = ("tcp",)
+    if args.peers:
+        changes["peers"] = args.peers
+    if args.peer_configs:
+        changes["peer_configs"] = args.peer_configs
     if args.n:
         changes["ns"] = args.n
     if args.workloads:
@@ -140,6 +173,10 @@ def settings_from(args: argparse.Namespace) -> suite.Settings:
         changes["runs"] = args.runs
     if args.metrics:
         changes["metrics"] = args.metrics
+    if args.probes:
+        changes["probes"] = args.probes
+    if args.trials:
+        changes["failover_trials"] = args.trials
     return replace(base, **changes)
 
 
@@ -163,6 +200,12 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Optional[list[str]] = None) -> int:
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        if args.peer_configs and not args.peers:
+            raise UsageError("--peer-configs needs --peers")
+        for peer in args.peers or ():
+            why = peers.missing(peer)
+            if why:
+                raise UsageError(why)
         os.makedirs(args.out, exist_ok=True)
         if not os.access(args.out, os.W_OK):
             raise UsageError(f"cannot write to {args.out}")
@@ -176,6 +219,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     _logging()
     signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
+    load_before = os.getloadavg()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     outcomes: list[suite.Outcome] = []
     interrupted = False
@@ -183,15 +227,26 @@ def main(argv: Optional[list[str]] = None) -> int:
         suite.measure(settings, progress=log.info, outcomes=outcomes)
     except KeyboardInterrupt:
         interrupted = True
-        log.info("interrupted: every actor system started was stopped; saving what was measured")
+        log.info("interrupted: every actor system and replica process started was stopped; "
+                 "saving what was measured")
+    finally:
+        peers.kill_all()
     seconds = time.monotonic() - started
     rows = report.figures(outcomes)
     print(report.table(rows))
     if len(settings.metrics) > 1:
         print("\n" + report.metrics_cost(outcomes))
+    side_by_side = report.comparison_table(report.comparison(rows))
+    if side_by_side:
+        print()
+        print(side_by_side)
     meta = {"started": stamp, "seconds": round(seconds, 1), "interrupted": interrupted,
             "argv": sys.argv[1:] if argv is None else argv, "python": platform.python_version(),
-            "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),
+            "commit": _commit(), "thespian": _version("thespian"), "host": platform.node(), "cpus": os.cpu_count(),
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+            **{peer: _version(peer) for peer in settings.peers},
+            "peer_configs": {c: {**peers.COMMON, **peers.CONFIGS[c]}
+                             for c in settings.peer_configs} if settings.peers else {},
             "settings": asdict(settings), "killed_after_shutdown": list(teardown.forced)}
     base = os.path.join(args.out, f"bench-{stamp}")
     report.save_json(base + ".json", meta, rows, outcomes)
@@ -205,6 +260,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     if interrupted:
         return 130
     return 1 if any(len(o.ok) < len(o.runs) for o in outcomes) else 0
+
+
+def _commit() -> str:
+    """The repository's commit (with "+changes" if the tree differs), or "?"."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                  "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    if head.returncode != 0:
+        return "?"
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
 
 
 def _version(package: str) -> str:

@@ -12,6 +12,11 @@ closed / window
     timestamps its own first send and its last data delivery, and sends one
     summary record when it has delivered all M messages. Throughput =
     M / (earliest first send .. latest last delivery).
+    Resends: the members' counters are read before the "go" and after the
+    last summary (outside the timed span); resends per delivered message =
+    (entries the leader sent again on a gap report, "resent", plus
+    multicasts a member sent again, "retried", summed over the members) /
+    (M deliveries at each of the N members).
 
 probe
     The script multicasts probe i through one non-leader member (the last
@@ -20,9 +25,12 @@ probe
     record: one direct actor message per member and probe, outside the
     protocol, so the group's own traffic is not touched). When every member
     has acknowledged probe i the script sends probe i+1, so exactly one
-    probe is in flight. The script takes the place of the sender's
-    application: its one hop into the member replaces the application's
-    one hop, and the `limit` probe is paced the same way. Latency at the
+    probe is in flight. With a time budget, the run stops once the budget
+    is spent and at least MIN_PROBES were counted (the number counted is
+    kept): a slow peer then still gives a sample in reasonable time. The
+    script takes the place of the sender's application: its one hop into
+    the member replaces the application's one hop, and the `limit` probe
+    is paced the same way. Latency at the
     sender = its delivery - t0; at all = the last member's delivery - t0.
     A few warm-up probes (connection set-up) are not counted.
 
@@ -67,6 +75,8 @@ JOIN_TIMEOUT = 30.0
 # round of N multicasts takes there. Real processes run a plain closed loop.
 SIMPLE_LOAD_PAUSE = 0.002
 LOAD_SPARE = 10.0   # seconds the join's load may outlast the join before it ends itself
+COUNTERS_WAIT = 5.0  # seconds to wait for every member's counters
+MIN_PROBES = 20     # probes counted at least before a time budget can end a probe run
 _tags = itertools.count(1)
 
 
@@ -159,19 +169,47 @@ def closed(group: Group, handles: list[Handle], total: int, window: int,
     plan = Plan(tuple(h.name for h in handles), per, window)
     tag = f"c{next(_tags)}"
     records = Records(group)
+    before = counters(group, handles)
     handles[-1].mcast(("go", tag, plan))
     names = {h.name for h in handles}
     records.wait(lambda: set(records.done.get(tag, {})) >= names, time.monotonic() + timeout,
                  f"{tag}: not every member delivered all {plan.total} messages in {timeout:g}s")
-    done = records.done[tag].values()
-    wrong = [d for d in done if d["delivered"] != plan.total]
+    result = throughput(list(records.done[tag].values()), plan.total)
+    after = counters(group, handles)
+    if before is not None and after is not None:
+        again = {key: sum(after[m].get(key, 0) - before[m].get(key, 0) for m in names)
+                 for key in ("resent", "retried")}
+        result.update(again, resends=(again["resent"] + again["retried"]) /
+                      (plan.total * len(handles)))
+    return result
+
+
+def throughput(done: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """The figures of a closed/window run from every member's summary
+    (first_send, last_deliver, delivered); BenchFailure if one delivered
+    other than `total`."""
+    wrong = [d["delivered"] for d in done if d["delivered"] != total]
     if wrong:
-        raise BenchFailure(f"members delivered {[d['delivered'] for d in wrong]}, "
-                           f"expected {plan.total}")
+        raise BenchFailure(f"members delivered {wrong}, expected {total}")
     first = min(d["first_send"] for d in done if d["first_send"] is not None)
     last = max(d["last_deliver"] for d in done)
-    return {"messages": plan.total, "seconds": last - first,
-            "throughput": plan.total / max(last - first, 1e-9)}
+    return {"messages": total, "seconds": last - first,
+            "throughput": total / max(last - first, 1e-9)}
+
+
+def counters(group: Group, handles: list[Handle],
+             wait: float = COUNTERS_WAIT) -> dict[str, dict[str, int]] | None:
+    """Every member's protocol counters (`Gms.stats`), asked for now; None if
+    some member did not answer within `wait` seconds."""
+    for h in handles:
+        h.info.stats = {}
+    group.ask_reports()
+    end = time.monotonic() + wait
+    while not all(h.info.stats for h in handles):
+        if time.monotonic() >= end:
+            return None
+        group.poll(POLL)
+    return {h.name: dict(h.info.stats) for h in handles}
 
 
 def _probe_once(records: Records, sender: Handle, tag: str, i: int, members: set[str],
@@ -185,21 +223,45 @@ def _probe_once(records: Records, sender: Handle, tag: str, i: int, members: set
 
 
 def probe(group: Group, handles: list[Handle], count: int, timeout: float,
-          warmup: int = 5) -> dict[str, Any]:
-    """`count` probes, one at a time, through the last member (not the leader)."""
+          warmup: int = 5, budget: float | None = None) -> dict[str, Any]:
+    """`count` probes, one at a time, through the last member (not the leader);
+    fewer if `budget` seconds are spent first (see the module's docstring)."""
     sender = handles[-1]
     members = {h.name for h in handles}
     tag = f"p{next(_tags)}"
     records = Records(group)
     deadline = time.monotonic() + timeout
+    return probe_series(lambda i: _probe_once(records, sender, tag, i, members, deadline),
+                        sender.name, count, warmup, budget)
+
+
+def probe_series(once: Callable[[int], tuple[float, dict[Any, float]]], sender: Any,
+                 count: int, warmup: int, budget: float | None) -> dict[str, Any]:
+    """Probes 0, 1, ... one at a time, each `once(i)` -> (t0, the delivery
+    time at each member); the latency figures of those after the warm-up."""
     at_sender: list[float] = []
     at_all: list[float] = []
+    stop = Budget(budget)
     for i in range(warmup + count):
-        t0, acks = _probe_once(records, sender, tag, i, members, deadline)
+        t0, acks = once(i)
         if i >= warmup:
-            at_sender.append(acks[sender.name] - t0)
+            at_sender.append(acks[sender] - t0)
             at_all.append(max(acks.values()) - t0)
-    return {"probes": count, **summary_ms("sender", at_sender), **summary_ms("all", at_all)}
+            if stop.spent(len(at_all)):
+                break
+    return {"probes": len(at_all), **summary_ms("sender", at_sender),
+            **summary_ms("all", at_all)}
+
+
+class Budget:
+    """When a probe run may stop early: `seconds` after it began, once at
+    least MIN_PROBES were counted (None: never)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def spent(self, counted: int) -> bool:
+        return self.end is not None and counted >= MIN_PROBES and time.monotonic() >= self.end
 
 
 def summary_ms(prefix: str, seconds: list[float]) -> dict[str, float]:
@@ -227,20 +289,10 @@ def failover(system: str, n: int, log_file: str, timeout: float,
         tag = f"f{next(_tags)}"
         records = Records(group)
         deadline = time.monotonic() + timeout
-        for i in range(warmup):
-            _probe_once(records, sender, tag, i, members, deadline)
-        in_flight = warmup
-        sender.mcast(("probe", tag, in_flight))
-        t_kill = time.time()
-        leader.kill()
-        sender.mcast(("probe", tag, in_flight + 1))
-        fresh = (tag, in_flight + 1)
-        records.wait(lambda: set(records.probes.get(fresh, {})) >= survivors, deadline,
-                     f"no new message delivered at every survivor within {timeout:g}s")
-        resumed = max(records.probes[fresh][m] for m in survivors)
-        old = (tag, in_flight)
-        records.wait(lambda: set(records.probes.get(old, {})) >= survivors, deadline,
-                     "the probe in flight at the kill was not delivered at every survivor")
+        t_kill, resumed = kill_leader(
+            records, tag, lambda i: _probe_once(records, sender, tag, i, members, deadline),
+            lambda i: sender.mcast(("probe", tag, i)), leader.kill, survivors, warmup,
+            deadline)
 
         def new_views() -> dict[str, float]:
             first: dict[str, float] = {}
@@ -254,6 +306,30 @@ def failover(system: str, n: int, log_file: str, timeout: float,
                      "not every survivor installed a view without the old leader")
         return {"failover_ms": (resumed - t_kill) * 1000,
                 "new_view_ms": (max(new_views()[m] for m in survivors) - t_kill) * 1000}
+
+
+def kill_leader(source: Any, tag: str, once: Callable[[int], Any],
+                submit: Callable[[int], None], kill: Callable[[], None], survivors: set[Any],
+                warmup: int, deadline: float) -> tuple[float, float]:
+    """The heart of a failover trial, for the group and for a peer alike:
+    `warmup` probes (`once(i)`), probe `warmup` submitted (`submit(i)`) and
+    so in flight, the leader killed (`kill()`), probe `warmup` + 1 submitted
+    at once. Waits on `source` (its `wait` and `probes`, as `Records`) until
+    both probes reached every survivor; returns (time of the kill, time the
+    new probe had reached the last survivor)."""
+    for i in range(warmup):
+        once(i)
+    submit(warmup)
+    t_kill = time.time()
+    kill()
+    submit(warmup + 1)
+    fresh, old = (tag, warmup + 1), (tag, warmup)
+    source.wait(lambda: set(source.probes.get(fresh, {})) >= survivors, deadline,
+                "no new message delivered at every survivor in time")
+    resumed = max(source.probes[fresh][m] for m in survivors)
+    source.wait(lambda: set(source.probes.get(old, {})) >= survivors, deadline,
+                "the message in flight at the kill was not delivered at every survivor")
+    return t_kill, resumed
 
 
 def join(system: str, n: int, log_file: str, timeout: float,
