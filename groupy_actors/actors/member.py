@@ -24,7 +24,8 @@ from ..core.messages import source_of
 from .app_link import AppLink
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
-                       Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
+                       MemberState, Observed, Probe, ReportNow, RoleChanged, Started, Stats,
+                       UnwatchRequest, WatchRequest)
 
 
 
@@ -140,6 +141,12 @@ class MemberActor(Actor):
                 self.flush()
         elif kind is DeadLetter:
             self.dead_letter(msg.address)
+        elif kind is Probe:
+            if self.core is not None:
+                v = self.core.view
+                self.send(msg.to, MemberState(
+                    self.me.name, self.core.role_name, v.view_id if v else None,
+                    tuple(m.name for m in v.members) if v else (), self.core.stream.delivered))
         elif kind in (ActorExitRequest, ChildActorExited):
             pass
         elif kind is PoisonMessage:

@@ -180,6 +180,25 @@ class ReportNow:
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """To a group actor or an application actor, from anyone: answer `to`
+    directly (a `MemberState` or a `Report`), whoever the observer is."""
+
+    to: Any
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """Group actor -> whoever sent a Probe: its role, view and position."""
+
+    name: str
+    role: str
+    view_id: Optional[int]
+    members: tuple[str, ...]
+    seq: int                        # the last stream position it delivered
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """Supervisor -> group actor: a message it sent to `address` found nobody."""
 
