@@ -299,7 +299,8 @@ def run_leave(args: argparse.Namespace) -> int:
 def _summary(status: dict[str, Any]) -> str:
     if status.get("colour"):
         return "colour (%3d,%3d,%3d)" % tuple(status["colour"][:3])
-    text = json.dumps(status, sort_keys=True, default=str)
+    text = json.dumps({k: v for k, v in status.items() if k != "data"}, sort_keys=True,
+                      default=str)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

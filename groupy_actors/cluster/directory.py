@@ -31,6 +31,7 @@ from .messages import (DIRECTORY_GROUP, DirectoryReady, FateCmd, LeaveReply, Lea
                        SpawnedCmd, StatusReply, StatusRequest, StopAll, StopNode, Stopping)
 
 REPORT_WAIT = 0.6       # seconds the members have to answer a status probe
+LEFT = "left the group"     # the core's reason for a graceful leave
 STOP_WAIT = 0.5         # our own node stops this long after the others are told
 
 
@@ -120,6 +121,8 @@ class Directory(Application):
             m = self.table.members.get(cmd.name)
             if m is not None and m.fate is None:
                 m.fate = cmd.reason
+                if cmd.reason == LEFT:      # gone as asked: nothing to show
+                    del self.table.members[cmd.name]
         self.spawn_ready()
 
     def node_up(self, cmd: NodeUp) -> None:
@@ -272,8 +275,8 @@ class Directory(Application):
             if fate is None and st is None and m.node not in self.up:
                 fate = f"no answer: node {m.node} is down"
             rows.append(MemberRow(
-                m.group, name, m.node, m.app, st.role if st else ("starting" if m.gms is None
-                                                                 else "silent"),
+                m.group, name, m.node, m.app,
+                st.role if st else "gone" if fate else "starting" if m.gms is None else "silent",
                 st.view_id if st else None, st.members if st else (), st.seq if st else 0,
                 self.reports.get(name, {}), fate, st is not None))
         agree = {}

@@ -1,0 +1,1 @@
+"""Example applications: `kvstore` (a replicated key-value store)."""
