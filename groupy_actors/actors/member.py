@@ -82,6 +82,7 @@ class MemberActor(Actor):
         self.outgoing: list[tuple[Member, Any]] = []
         self.cut: frozenset[str] = frozenset()     # injected partition
         self.batch: Optional[list[Any]] = None    # core events of the bundle being read
+        self.view_at = 0.0              # wall time of the last view installed (for Probe)
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -146,7 +147,8 @@ class MemberActor(Actor):
                 v = self.core.view
                 self.send(msg.to, MemberState(
                     self.me.name, self.core.role_name, v.view_id if v else None,
-                    tuple(m.name for m in v.members) if v else (), self.core.stream.delivered))
+                    tuple(m.name for m in v.members) if v else (), self.core.stream.delivered,
+                    self.view_at))
         elif kind in (ActorExitRequest, ChildActorExited):
             pass
         elif kind is PoisonMessage:
@@ -202,6 +204,8 @@ class MemberActor(Actor):
         elif kind is Note:
             log().log(e.level, "%s: %s", self.me, e.text)
         else:
+            if kind is InstallView:
+                self.view_at = time.time()
             if kind in OBSERVED and (self.trace or kind not in PER_MESSAGE):
                 self.observe(e)
             if kind in FOR_THE_APP:

@@ -196,6 +196,7 @@ class MemberState:
     view_id: Optional[int]
     members: tuple[str, ...]
     seq: int                        # the last stream position it delivered
+    view_at: float = 0.0            # wall time it installed that view
 
 
 @dataclass(frozen=True, slots=True)

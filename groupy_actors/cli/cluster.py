@@ -19,7 +19,7 @@ from ..cluster import apps
 from ..cluster.agent import AGENT, NodeAgent
 from ..cluster.client import Cluster, ClusterError, group_config, is_local, parse_address
 from ..cluster.messages import AgentFailed, AgentInit, AgentReady, StatusReply
-from ..transport.settings import _is_loopback
+from ..transport.settings import _is_loopback, default_bind
 from .options import UsageError, count, port, positive_seconds, say
 
 # Thespian notices a vanished node only at re-registration; the default
@@ -168,9 +168,10 @@ def node_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Optional[st
         if bind is None and remote:
             bind = "0.0.0.0"        # the others must reach us
     cookie = _cookie(args)
-    wide = remote or (bind is not None and not _is_loopback(bind))
+    listen = bind or default_bind()     # what the transport will bind
+    wide = remote or not _is_loopback(listen)
     if wide and cookie is None and not args.insecure:
-        why = "--convention names another machine" if remote else f"--bind {bind}"
+        why = "--convention names another machine" if remote else f"it listens on {listen}"
         raise UsageError(f"this node is reachable from other machines ({why}) but has no "
                          "secret: give --cookie-file FILE or $GROUPY_COOKIE (the same on every "
                          "node), or --insecure to run without one")

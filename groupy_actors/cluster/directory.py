@@ -278,6 +278,7 @@ class Directory(Application):
                 m.group, name, m.node, m.app,
                 st.role if st else "gone" if fate else "starting" if m.gms is None else "silent",
                 st.view_id if st else None, st.members if st else (), st.seq if st else 0,
+                st.view_at if st else 0.0,
                 self.reports.get(name, {}), fate, st is not None))
         agree = {}
         for g in {r.group for r in rows}:

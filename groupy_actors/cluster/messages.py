@@ -138,6 +138,7 @@ class MemberRow:
     view_id: Optional[int]
     members: tuple[str, ...]       # of its view
     seq: int                       # the stream position it delivered
+    view_at: float                 # wall time it installed that view (0: unknown)
     status: dict[str, Any]
     fate: Optional[str]            # why it is gone, if it is
     answered: bool                 # answered this status request
