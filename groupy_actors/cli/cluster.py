@@ -220,7 +220,7 @@ def run_node(args: argparse.Namespace) -> int:
         say(f"stop: Ctrl-C or SIGTERM here (this node), or run_group.py stop --via {via} (all)")
         try:
             while systems.port_in_use(args.port):
-                time.sleep(0.2)
+                _idle(node)
             say(f"node {name} stopped")
         except _Stop as e:
             say(f"node {name}: {e}, stopping")
@@ -234,6 +234,18 @@ def run_node(args: argparse.Namespace) -> int:
                     os.unlink(args.pid_file)
                 except OSError:
                     pass
+
+
+def _idle(node: systems.System) -> None:
+    """Wait a moment, reading what reaches this command's own endpoint (a
+    socket like every other of the node's: unread, forged frames would sit
+    there unrefused)."""
+    try:
+        node.asys.listen(0.2)
+    except _Stop:
+        raise
+    except Exception:
+        time.sleep(0.2)
 
 
 class _Stop(Exception):
