@@ -16,6 +16,7 @@ node's directory holds the whole table, so any live node will do.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import queue
 import socket
 import threading
@@ -33,6 +34,9 @@ from .agent import AGENT, NodeAgent
 from .apps import AppSpecError, spec_of
 from .messages import (Here, LeaveReply, LeaveRequest, MemberRow, Place, Placed, StatusReply,
                        StatusRequest, StopAll, Stopping, Where)
+
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -266,7 +270,11 @@ class ExternalMember:
         self.thread = threading.Thread(target=self._run, name=f"groupy-member-{self.name}",
                                        daemon=True)
         self.thread.start()
-        if not self.admitted.wait(timeout):
+        end = time.monotonic() + timeout
+        while not self.admitted.wait(0.05) and not self.done.is_set() \
+                and time.monotonic() < end:
+            pass
+        if not self.admitted.is_set():
             self.close()
             raise ClusterError(f"{self.name} was not admitted to {group} within {timeout:g}s"
                                + (f": {self.fate}" if self.fate else ""))
@@ -338,6 +346,12 @@ class ExternalMember:
             self.inbox.put(_CLOSE)
 
     def _receive(self, msg: Any) -> None:
+        try:
+            self._dispatch(msg)
+        except Exception:       # a callback's: the member goes on
+            log.exception("%s: a callback failed", self.name)
+
+    def _dispatch(self, msg: Any) -> None:
         kind = type(msg)
         if kind is relay.Delivered:
             self.inbox.put(msg.message)
