@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from .. import lifeline
 from .. import system as systems
@@ -26,6 +26,7 @@ from .options import UsageError, count, port, positive_seconds, say
 # period is minutes. (Both must be set together.)
 CONVENTION_PERIOD = "00:03"
 COLOURS = "groupy_actors.colour:ColourWorker"
+T = TypeVar("T")
 JOIN_WAIT = 30.0        # seconds a new node waits to hear from the cluster
 
 
@@ -131,9 +132,12 @@ def _cookie(args: argparse.Namespace) -> Optional[bytes]:
         raise UsageError(str(e)) from None
 
 
-def _connect(args: argparse.Namespace) -> Cluster:
+def _through(args: argparse.Namespace, request: Callable[[Cluster], T]) -> T:
+    """`request` on the cluster, through the node of --via; its refusal
+    (or the node's absence) is a one-line error."""
     try:
-        return Cluster.connect(args.via, cookie=_cookie(args))
+        with Cluster.connect(args.via, cookie=_cookie(args)) as c:
+            return request(c)
     except ClusterError as e:
         raise UsageError(str(e)) from None
 
@@ -283,28 +287,16 @@ def run_join(args: argparse.Namespace) -> int:
         app_args = (args.sleep,)
     if args.name is not None and args.count != 1:
         raise UsageError("--name names one member: use it with --count 1")
-    c = _connect(args)
-    try:
-        names = c.join(args.group, args.app, on=args.on, args=app_args, count=args.count,
-                       name=args.name, wait=not args.no_wait,
-                       config=group_config(args.heartbeat, args.suspect_after,
-                                           not args.no_quorum))
-    except ClusterError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        c.close()
-    say(f"placed on {args.on or c.node}: {', '.join(names)} (group {args.group})")
+    config = group_config(args.heartbeat, args.suspect_after, not args.no_quorum)
+    node, names = _through(args, lambda c: (args.on or c.node, c.join(
+        args.group, args.app, on=args.on, args=app_args, count=args.count, name=args.name,
+        wait=not args.no_wait, config=config)))
+    say(f"placed on {node}: {', '.join(names)} (group {args.group})")
     return 0
 
 
 def run_leave(args: argparse.Namespace) -> int:
-    c = _connect(args)
-    try:
-        c.leave(args.name)
-    except ClusterError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        c.close()
+    _through(args, lambda c: c.leave(args.name))
     say(f"{args.name} is leaving")
     return 0
 
@@ -336,13 +328,7 @@ def show(reply: StatusReply) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    c = _connect(args)
-    try:
-        reply = c.status(args.group, args.settle)
-    except ClusterError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        c.close()
+    reply = _through(args, lambda c: c.status(args.group, args.settle))
     if args.json:
         import dataclasses
         say(json.dumps(dataclasses.asdict(reply), default=str))
@@ -352,13 +338,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    c = _connect(args)
-    try:
-        nodes = c.stop()
-    except ClusterError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        c.close()
+    nodes = _through(args, lambda c: c.stop())
     say(f"stopping {len(nodes)} node(s): {', '.join(nodes)}")
     return 0
 
