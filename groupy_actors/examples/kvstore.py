@@ -120,7 +120,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             rows = [r for r in reply.rows if r.live and "digest" in r.status]
             for r in sorted(rows, key=lambda r: r.name):
                 if args.op == "get":
-                    value = r.status["data"].get(args.key, "<none>")
+                    data = r.status["data"]
+                    value = data[args.key] if args.key in data else "<none>" \
+                        if r.status["keys"] <= SHOWN else f"<not among the {SHOWN} keys shown>"
                     print(f"{r.name:<16} {r.node:<8} {args.key} = {value}")
                 else:
                     print(f"{r.name:<16} {r.node:<8} {r.status['keys']} keys, digest "
