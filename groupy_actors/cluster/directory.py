@@ -24,7 +24,7 @@ from typing import Any, Optional
 from ..actors.messages import Contact, Gone, MemberState, Observed, Probe, Quiet, Report, Spawn, \
     SpawnFailed, Spawned
 from ..application import Application, GroupView, Message
-from ..core import Config, Member, Stop
+from ..core import AppLeave, Config, Member, Stop
 from .apps import AppSpecError, resolve
 from .messages import (DIRECTORY_GROUP, DirectoryReady, FateCmd, LeaveReply, LeaveRequest,
                        MemberRow, NameAnswer, NameCheck, NodeUp, Place, PlaceCmd, Placed,
@@ -150,6 +150,7 @@ class Directory(Application):
                 name = p.name or f"{p.group}.{p.node}.{group.count}"
                 t.members.pop(name, None)           # a gone member's name is free again
                 t.members[name] = MemberEntry(p.group, p.node, p.app, p.args)
+                self.requested.discard(name)        # (if it was ours, it is a new one)
                 names.append(name)
         who = self.waiting.pop(cmd.ref, None)
         if who is not None:
@@ -237,7 +238,6 @@ class Directory(Application):
         self.group.mcast(PlaceCmd(ref, msg))
 
     def request_leave(self, msg: LeaveRequest, sender: Any) -> None:
-        from ..core import AppLeave
         m = self.table.members.get(msg.name)
         if m is None or m.fate is not None or m.gms is None:
             self.group.send(sender, LeaveReply(f"no live member called {msg.name!r}"))

@@ -93,6 +93,9 @@ def test_a_kvstore_on_three_nodes_replicates_through_any_node(machines):
             assert seen[-1] == ("put", "svc", 1)
         poll(lambda: c.status("kv"), lambda r: "svc" not in {x.name for x in r.rows}
              and all(d.get("svc") == 1 for d in stores(r).values()), 20, "svc applied, gone")
+        with c.member("kv", name="svc") as again:        # a name is free once its member left
+            again.mcast(put("svc", 2))
+            assert any(m.payload == put("svc", 2) for m in again.deliveries(timeout=10))
         c.leave(fourth)
         poll(lambda: c.status("kv"), lambda r: fourth not in {x.name for x in r.rows}, 20,
              "the fourth left")
