@@ -9,6 +9,9 @@ application restored the state, which it checks against the group's
 digest. Today gms4 sends the whole snapshot as one message with the view
 that admits the newcomer; this harness is what a chunked, streaming
 transfer will be measured with (its ceiling and its cost on the group).
+
+Measured (2 shared cores, `--system tcp --n 3 --runs 3`, min / median):
+64 KiB 31.8 / 33.0 ms, 1 MiB 39.2 / 41.9 ms, 16 MiB 242.8 / 258.3 ms.
 """
 from __future__ import annotations
 
