@@ -43,11 +43,13 @@ class GroupContext(Protocol):
     name: str
     level: str
     random: random.Random
+    address: Any                    # of this member's application actor
 
     def mcast(self, payload: Any) -> None: ...
     def leave(self) -> None: ...
     def after(self, seconds: float, callback: Callable[[], None]) -> None: ...
     def report(self) -> None: ...
+    def send(self, address: Any, msg: Any) -> None: ...
     def record(self, kind: str, **fields: Any) -> None: ...
 
 
@@ -76,8 +78,15 @@ class Application:
         """The member stopped: it left, was refused, or lost the group."""
 
     def status(self) -> dict[str, Any]:
-        """What monitoring shows about this member (JSON-friendly)."""
+        """What monitoring shows about this member (JSON-friendly). A
+        "digest" entry (a hash of the replicated state) lets `status`
+        commands judge whether members agree."""
         return {}
+
+    def receive(self, message: Any, sender: Any) -> None:
+        """A message sent straight to this member's application actor by
+        another actor or program (outside the group's order): reach it with
+        `self.group.send(address, msg)`; `self.group.address` is ours."""
 
 
 class Recorder(Application):

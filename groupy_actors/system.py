@@ -65,15 +65,20 @@ def port_in_use(port: int, host: str = "") -> bool:
     return False
 
 
+STDERR = "-"        # as a log file: standard error
+
+
 def log_config(path: str, level: int = logging.INFO) -> dict[str, Any]:
-    """A logging.config dict: everything to `path` (Thespian's `logDefs`)."""
+    """A logging.config dict: everything to `path`, or to standard error if
+    it is "-" (Thespian's `logDefs`)."""
+    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"} \
+        if path == STDERR else {"class": "logging.FileHandler", "filename": path}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"file": {"class": "logging.FileHandler", "filename": path,
-                              "formatter": "plain"}},
-        "root": {"handlers": ["file"], "level": level},
+        "handlers": {"out": {**handler, "formatter": "plain"}},
+        "root": {"handlers": ["out"], "level": level},
     }
 
 
@@ -127,7 +132,8 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
           cookie: Optional[bytes] = None, bind: Optional[str] = None) -> System:
     """Start an actor system of `kind` (simple, tcp, thespian-tcp, udp, queue).
     For "tcp": `cookie` is the shared secret (default: $GROUPY_COOKIE, else
-    none) and `bind` the listen address (default 127.0.0.1)."""
+    none) and `bind` the listen address (default 127.0.0.1). `log_file` "-"
+    logs to standard error (which the system's processes then share)."""
     if kind not in BASES:
         raise StartError(f"unknown system {kind!r}; choose one of {', '.join(BASES)}")
     if (cookie is not None or bind is not None) and kind != "tcp":
@@ -135,7 +141,8 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
     if log_file is None:
         fd, log_file = tempfile.mkstemp(prefix="groupy-", suffix=".log")
         os.close(fd)
-    os.environ.setdefault("THESPLOG_FILE", log_file + ".thespian")
+    os.environ.setdefault("THESPLOG_FILE", os.path.join(tempfile.gettempdir(), "thespian.log")
+                          if log_file == STDERR else log_file + ".thespian")
     caps = dict(capabilities or {})
     if kind in WITH_PORTS:
         if port is None:
@@ -156,7 +163,7 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
     _widen_pending_transmits()
     try:
         if kind in WITH_PROCESSES:
-            with _stdio_to(log_file):
+            with contextlib.nullcontext() if log_file == STDERR else _stdio_to(log_file):
                 asys = ActorSystem(BASES[kind], caps, logDefs=log_config(log_file, level),
                                    transientUnique=True)
         else:

@@ -12,13 +12,14 @@ import time
 from datetime import timedelta
 from typing import Any, Callable, Optional
 
-from thespian.actors import Actor, ActorExitRequest, WakeupMessage
+from thespian.actors import Actor, ActorExitRequest, ActorSystemMessage, WakeupMessage
 
 from ..application import Application, GroupView, Message
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
 from .fifo import Numbering, Reorder, Seq
-from .messages import AppAck, AppBatch, AppInit, AppRecord, Bundle, Quiet, Report, ReportNow
+from .messages import (AppAck, AppBatch, AppInit, AppRecord, Bundle, AskState, Quiet, Report,
+                       ReportNow)
 
 
 
@@ -51,6 +52,13 @@ class _Context:
     def report(self) -> None:
         self._host.report_soon()
 
+    @property
+    def address(self) -> Any:
+        return self._host.myAddress
+
+    def send(self, address: Any, msg: Any) -> None:
+        self._host.send(address, msg)
+
     def record(self, kind: str, **fields: Any) -> None:
         host = self._host
         if host.observer is not None:
@@ -76,9 +84,11 @@ class AppHost(Actor):
         # first. It waits here rather than being lost (the application would
         # miss its first view or state and never hold the group's state).
         self.early: list[Any] = []
+        self.sender: Any = None         # of the actor message being handled
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         numbered = type(msg) is Seq
+        self.sender = sender
         batch = self.reorder.accept(sender, msg, time.monotonic()) if numbered else [msg]
         for one in batch:
             self.handle(one)
@@ -156,6 +166,12 @@ class AppHost(Actor):
             self.report()
         elif kind is ReportNow:
             self.report()
+        elif kind is AskState:
+            self.send(msg.to, Report(self.name, time.time(), app.status()))
+        elif not isinstance(msg, ActorSystemMessage):
+            receive = getattr(app, "receive", None)
+            if receive is not None:
+                receive(msg, self.sender)
 
     def init(self, msg: AppInit) -> None:
         if self.app is not None:

@@ -25,7 +25,8 @@ from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
-                       Observed, ReportNow, RoleChanged, Started, Stats, UnwatchRequest, WatchRequest)
+                       MemberState, Observed, AskState, ReportNow, RoleChanged, Started, Stats,
+                       UnwatchRequest, WatchRequest)
 
 
 
@@ -83,6 +84,7 @@ class MemberActor(Actor):
         self.cut: frozenset[str] = frozenset()     # injected partition
         self.batch: Optional[list[Any]] = None    # core events of the bundle being read
         self.probe: Optional[Probe] = None        # observability, if asked for (observe/)
+        self.view_at = 0.0              # wall time of the last view installed (for AskState)
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -144,6 +146,13 @@ class MemberActor(Actor):
                 self.flush()
         elif kind is DeadLetter:
             self.dead_letter(msg.address)
+        elif kind is AskState:
+            if self.core is not None:
+                v = self.core.view
+                self.send(msg.to, MemberState(
+                    self.me.name, self.core.role_name, v.view_id if v else None,
+                    tuple(m.name for m in v.members) if v else (), self.core.stream.delivered,
+                    self.view_at))
         elif kind in (ActorExitRequest, ChildActorExited):
             pass
         elif kind is PoisonMessage:
@@ -204,6 +213,8 @@ class MemberActor(Actor):
         elif kind is Note:
             log().log(e.level, "%s: %s", self.me, e.text)
         else:
+            if kind is InstallView:
+                self.view_at = time.time()
             if kind in OBSERVED and (self.trace or kind not in PER_MESSAGE):
                 self.observe(e)
             if kind in FOR_THE_APP:

@@ -183,6 +183,26 @@ class ReportNow:
 
 
 @dataclass(frozen=True, slots=True)
+class AskState:
+    """To a group actor or an application actor, from anyone: answer `to`
+    directly (a `MemberState` or a `Report`), whoever the observer is."""
+
+    to: Any
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """Group actor -> whoever sent an AskState: its role, view and position."""
+
+    name: str
+    role: str
+    view_id: Optional[int]
+    members: tuple[str, ...]
+    seq: int                        # the last stream position it delivered
+    view_at: float = 0.0            # wall time it installed that view
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """Supervisor -> group actor: a message it sent to `address` found nobody."""
 

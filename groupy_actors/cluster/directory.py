@@ -1,239 +1,299 @@
-"""The directory: on the convention leader, places members and keeps status.
+"""The directory: one per node, all of them members of the group "directory".
 
-It learns the nodes from Thespian's convention notices (each node
-advertises a `node` capability naming it), creates one supervisor per node
-by capability placement, asks it to spawn members, and is the observer of
-every member it placed: their records tell it each one's role, view,
-deliveries and colour. It answers status requests from that, after asking
-every member for a fresh report.
+Each node's directory is an `Application` running in a member of that group
+(gms4, quorum mode). What changes the table - a node coming up, members
+placed, their addresses, their fates - is multicast, so every directory
+applies the same changes in the same order and holds the same table; a
+newcomer gets it by state transfer. Any directory can therefore answer any
+request: placement is multicast and carried out by the directory of the
+node named (through its own node's supervisor); status is answered by
+probing the members themselves; a leave goes straight to the member; a stop
+straight to every node's agent. No node matters more than another.
+
+The directory of the node that hosts a member is its observer: it hears its
+stop or exit and multicasts its fate.
 """
 from __future__ import annotations
 
+import copy
+import itertools
 import logging
-import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Optional
 
-from thespian.actors import ActorSystemConventionUpdate, ActorTypeDispatcher, WakeupMessage
+from ..actors.messages import Contact, Gone, MemberState, Observed, AskState, Quiet, Report, Spawn, \
+    SpawnFailed, Spawned
+from ..application import Application, GroupView, Message
+from ..core import AppLeave, Config, Member, Stop
+from .apps import AppSpecError, resolve
+from .messages import (DIRECTORY_GROUP, DirectoryReady, FateCmd, LeaveReply, LeaveRequest,
+                       MemberRow, NameAnswer, NameCheck, NodeUp, Place, PlaceCmd, Placed,
+                       SpawnedCmd, StatusReply, StatusRequest, StopAll, StopNode, Stopping)
 
-from ..actors.messages import (Contact, Gone, Observed, Quiet, Report, ReportNow, RoleChanged,
-                               Spawn, SpawnFailed, Spawned)
-from ..actors.supervisor import Supervisor
-from ..colour import ColourWorker, colours_agree
-from ..core import Config, Deliver, Halt, InstallView, Member, Rejoining, Stop
-from .messages import (DirectoryInit, MemberRow, Place, Placed, StatusReply, StatusRequest,
-                       StopAll, StopNode, Stopping)
+REPORT_WAIT = 0.6       # seconds the members have to answer a status probe
+LEFT = "left the group"     # the core's reason for a graceful leave
+STOP_WAIT = 0.5         # our own node stops this long after the others are told
 
 
 def log() -> logging.Logger:
     return logging.getLogger(__name__)
 
 
-REPORT_WAIT = timedelta(milliseconds=600)   # fresh reports before a status answer
-SILENT = 3.0        # seconds without a record: left out of the agreement
-STOP_WAIT = timedelta(milliseconds=500)     # our own system stops after the others
+@dataclass
+class NodeEntry:
+    agent: Any
+    supervisor: Any
 
 
 @dataclass
-class _Member:
+class MemberEntry:
     group: str
-    name: str
     node: str
+    app: str
+    args: tuple[Any, ...]
     gms: Any = None
-    app: Any = None
-    role: str = "starting"
-    view_id: Optional[int] = None
-    view_size: int = 0
-    view_at: float = 0.0            # wall time the member installed its view
-    delivered: int = 0
-    status: dict[str, Any] = field(default_factory=dict)
+    app_addr: Any = None
     fate: Optional[str] = None
-    heard: float = field(default_factory=time.monotonic)
 
 
 @dataclass
-class _Group:
+class GroupEntry:
     config: Config
     count: int = 0
-    # Members to create once the group has one we can join through: those
-    # placed before its founder's address came back would found groups too.
-    waiting: list[tuple[Any, _Member, float]] = field(default_factory=list)
 
 
-class Directory(ActorTypeDispatcher):
-    def __init__(self) -> None:
-        super().__init__()
-        self.node: Optional[str] = None
-        self.nodes: dict[str, Any] = {}         # node name -> its supervisor (None: not yet)
-        self.groups: dict[str, _Group] = {}
-        self.members: dict[str, _Member] = {}
-        self.asking: list[tuple[Any, Optional[str]]] = []
+@dataclass
+class Table:
+    """The replicated state: the same at every directory."""
 
-    # -- nodes -------------------------------------------------------------------
+    nodes: dict[str, NodeEntry] = field(default_factory=dict)
+    groups: dict[str, GroupEntry] = field(default_factory=dict)
+    members: dict[str, MemberEntry] = field(default_factory=dict)    # in placement order
 
-    def receiveMsg_DirectoryInit(self, msg: DirectoryInit, sender: Any) -> None:
-        if self.node is None:
-            self.node = msg.node
-            self.nodes[msg.node] = None
-            self.notifyOnSystemRegistrationChanges(True)
 
-    def receiveMsg_ActorSystemConventionUpdate(self, msg: ActorSystemConventionUpdate,
-                                               sender: Any) -> None:
-        name = (msg.remoteCapabilities or {}).get("node")
-        if not name:
+def states_agree(statuses: list[dict[str, Any]]) -> bool:
+    """Do these members' reports show one state? Compared by their
+    "digest" (and "ready", if they say whether they hold the state yet)."""
+    seen = {(s.get("digest"), s.get("ready", True)) for s in statuses}
+    return len(seen) == 1 and next(iter(seen))[1] is True
+
+
+class Directory(Application):
+    def __init__(self, node: str, agent: Any, supervisor: Any) -> None:
+        self.node, self.agent, self.supervisor = node, agent, supervisor
+        self.table = Table()
+        self.up: tuple[str, ...] = ()           # nodes in the directory group's view
+        self.announced = False
+        self.requests = itertools.count(1)
+        self.waiting: dict[tuple[str, int], Any] = {}     # ref -> who asked
+        self.requested: set[str] = set()        # members asked of our supervisor
+        self.asking: list[tuple[Any, StatusRequest]] = []
+        self.states: dict[str, MemberState] = {}
+        self.reports: dict[str, dict[str, Any]] = {}
+
+    # -- the replicated table ---------------------------------------------------------
+
+    def snapshot(self) -> Table:
+        return copy.deepcopy(self.table)    # it is sent later; we go on changing ours
+
+    def restore(self, state: Table) -> None:
+        self.table = state
+
+    def view(self, view: GroupView) -> None:
+        self.up = view.members
+        if self.node in view.members and not self.announced:
+            self.announced = True
+            self.group.mcast(NodeUp(self.node, self.agent, self.supervisor))
+        self.spawn_ready()
+
+    def deliver(self, message: Message) -> None:
+        cmd = message.payload
+        kind = type(cmd)
+        if kind is NodeUp:
+            self.node_up(cmd)
+        elif kind is PlaceCmd:
+            self.place(cmd)
+        elif kind is SpawnedCmd:
+            m = self.table.members.get(cmd.name)
+            if m is not None:
+                m.gms, m.app_addr = cmd.gms, cmd.app
+        elif kind is FateCmd:
+            m = self.table.members.get(cmd.name)
+            if m is not None and m.fate is None:
+                m.fate = cmd.reason
+                if cmd.reason == LEFT:      # gone as asked: nothing to show
+                    del self.table.members[cmd.name]
+        self.spawn_ready()
+
+    def node_up(self, cmd: NodeUp) -> None:
+        old = self.table.nodes.get(cmd.node)
+        if old is not None and old.agent != cmd.agent:
+            for m in self.table.members.values():       # a node restarted under its name
+                if m.node == cmd.node and m.fate is None:
+                    m.fate = "lost: its node restarted"
+        self.table.nodes[cmd.node] = NodeEntry(cmd.agent, cmd.supervisor)
+        if cmd.node == self.node:
+            self.group.send(self.agent, DirectoryReady(tuple(sorted(self.table.nodes))))
+
+    def place(self, cmd: PlaceCmd) -> None:
+        p, t = cmd.place, self.table
+        error = None
+        if p.node not in t.nodes:
+            error = f"no node called {p.node!r} (nodes: {', '.join(sorted(t.nodes)) or 'none'})"
+        elif p.name is not None and p.name in t.members and t.members[p.name].fate is None:
+            error = f"there is already a member called {p.name!r}"
+        names: list[str] = []
+        if error is None:
+            group = t.groups.setdefault(p.group, GroupEntry(p.config))
+            for _ in range(p.count):
+                group.count += 1
+                name = p.name or f"{p.group}.{p.node}.{group.count}"
+                t.members.pop(name, None)           # a gone member's name is free again
+                t.members[name] = MemberEntry(p.group, p.node, p.app, p.args)
+                self.requested.discard(name)        # (if it was ours, it is a new one)
+                names.append(name)
+        who = self.waiting.pop(cmd.ref, None)
+        if who is not None:
+            self.group.send(who, Placed(tuple(names), error))
+
+    # -- placing our node's members ---------------------------------------------------
+
+    def spawn_ready(self) -> None:
+        """Create our node's members that can be created now: a group's
+        first live member founds it; the others join through a member
+        that has an address (they wait for one)."""
+        for name, m in self.table.members.items():
+            if m.node != self.node or m.fate is not None or name in self.requested:
+                continue
+            contact = self.contact(m.group, name)
+            if contact is False:
+                continue
+            self.requested.add(name)
+            try:
+                app = resolve(m.app)
+            except AppSpecError as e:
+                self.group.mcast(FateCmd(name, f"not created: {e}"))
+                continue
+            config = self.table.groups[m.group].config
+            self.group.send(self.supervisor, Spawn(name, config, contact, app, tuple(m.args),
+                                                   self.group.address, own_process=True,
+                                                   trace=False))
+
+    def contact(self, group: str, name: str) -> Optional[Member] | bool:
+        """A member of `group` to join through; None: found the group;
+        False: wait (an earlier member is still on its way)."""
+        for other, m in self.table.members.items():
+            if other == name:
+                return None                 # nobody earlier is alive: we found it
+            if m.group != group or m.fate is not None or m.node not in self.up:
+                continue
+            if m.gms is None:
+                return False
+            node = self.table.nodes.get(m.node)
+            return Member(other, Contact(m.gms, node.supervisor if node else None))
+        return None
+
+    # -- requests from clients and actors -----------------------------------------------
+
+    def receive(self, msg: Any, sender: Any) -> None:
+        kind = type(msg)
+        if kind is Place:
+            self.request_place(msg, sender)
+        elif kind is StatusRequest:
+            self.request_status(msg, sender)
+        elif kind is MemberState:
+            self.states[msg.name] = msg
+        elif kind is Report:
+            self.reports[msg.member] = msg.status
+        elif kind is LeaveRequest:
+            self.request_leave(msg, sender)
+        elif kind is StopAll:
+            self.stop_all(sender)
+        elif kind is NameCheck:
+            taken = msg.node in self.table.nodes and msg.node in self.up
+            self.group.send(sender, NameAnswer(msg.node, taken))
+        elif kind is Spawned:
+            self.group.mcast(SpawnedCmd(msg.name, msg.gms, msg.app))
+        elif kind is SpawnFailed:
+            self.group.mcast(FateCmd(msg.name, f"not created: {msg.reason}"))
+        elif kind is Observed:
+            for _, what in msg.events:
+                if isinstance(what, Stop):
+                    self.group.mcast(FateCmd(msg.member, what.reason))
+        elif kind is Gone:
+            m = self.table.members.get(msg.name)
+            if m is not None and m.fate is None:
+                self.group.mcast(FateCmd(msg.name, "exited"))
+
+    def request_place(self, msg: Place, sender: Any) -> None:
+        if msg.group == DIRECTORY_GROUP:
+            self.group.send(sender, Placed(error=f"{DIRECTORY_GROUP!r} is the nodes' own group"))
             return
-        if msg.remoteAdded:
-            self.nodes.setdefault(name, None)
-            log().info("node %s joined the convention", name)
-        else:
-            self.nodes.pop(name, None)
-            log().warning("node %s left the convention", name)
-            for m in self.members.values():
-                if m.node == name and m.fate is None:
-                    m.fate = "its node left the convention"
-
-    def supervisor(self, node: str) -> Any:
-        if self.nodes.get(node) is None:
-            self.nodes[node] = self.createActor(Supervisor, targetActorRequirements={"node": node})
-        return self.nodes[node]
-
-    # -- placing members -----------------------------------------------------------
-
-    def receiveMsg_Place(self, msg: Place, sender: Any) -> None:
-        if msg.node not in self.nodes:
-            known = ", ".join(sorted(self.nodes)) or "none"
-            self.send(sender, Placed(error=f"no node called {msg.node!r} in the convention "
-                                           f"(nodes: {known})"))
+        if msg.node not in self.table.nodes:
+            known = ", ".join(sorted(self.table.nodes)) or "none"
+            self.group.send(sender, Placed(error=f"no node called {msg.node!r} (nodes: {known})"))
             return
-        try:
-            sup = self.supervisor(msg.node)
-        except Exception as e:          # e.g. NoCompatibleSystemForActor
-            self.send(sender, Placed(error=f"cannot place on node {msg.node}: {e}"))
+        ref = (self.node, next(self.requests))
+        self.waiting[ref] = sender
+        self.group.mcast(PlaceCmd(ref, msg))
+
+    def request_leave(self, msg: LeaveRequest, sender: Any) -> None:
+        m = self.table.members.get(msg.name)
+        if m is None or m.fate is not None or m.gms is None:
+            self.group.send(sender, LeaveReply(f"no live member called {msg.name!r}"))
             return
-        group = self.groups.setdefault(msg.group, _Group(msg.config))
-        names = []
-        for _ in range(msg.workers):
-            group.count += 1
-            member = _Member(msg.group, f"{msg.group}.{msg.node}.{group.count}", msg.node)
-            self.members[member.name] = member
-            group.waiting.append((sup, member, msg.sleep))
-            names.append(member.name)
-        self.spawn_waiting(msg.group)
-        self.send(sender, Placed(tuple(names)))
+        self.group.send(m.gms, AppLeave())
+        self.group.send(sender, LeaveReply())
 
-    def spawn_waiting(self, name: str) -> None:
-        group = self.groups[name]
-        while group.waiting:
-            contact = self.contact(name)
-            founding = any(m.group == name and m.fate is None and m.gms is None
-                           and all(w[1] is not m for w in group.waiting)
-                           for m in self.members.values())
-            if contact is None and founding:
-                return                  # the founder is on its way: join through it
-            sup, member, sleep = group.waiting.pop(0)
-            self.send(sup, Spawn(member.name, group.config, contact, ColourWorker, (sleep,),
-                                 self.myAddress, own_process=True))
+    # -- status: ask the members themselves -----------------------------------------------
 
-    def contact(self, group: str) -> Optional[Member]:
-        """A member to join through: the leader of the newest view, else any
-        live member placed before (the first one founds the group)."""
-        live = [m for m in self.members.values()
-                if m.group == group and m.fate is None and m.gms is not None]
-        if not live:
-            return None
-        best = max(live, key=lambda m: (m.role == "leader", m.view_id or 0))
-        return Member(best.name, Contact(best.gms, self.nodes.get(best.node)))
-
-    def receiveMsg_Spawned(self, msg: Spawned, sender: Any) -> None:
-        m = self.members.get(msg.name)
-        if m is not None:
-            m.gms, m.app = msg.gms, msg.app
-            self.spawn_waiting(m.group)
-
-    def receiveMsg_SpawnFailed(self, msg: SpawnFailed, sender: Any) -> None:
-        m = self.members.get(msg.name)
-        if m is not None:
-            m.fate = f"not created: {msg.reason}"
-
-    # -- what members tell us --------------------------------------------------------
-
-    def receiveMsg_Observed(self, msg: Observed, sender: Any) -> None:
-        m = self.members.get(msg.member)
-        if m is None:
-            return
-        m.heard = time.monotonic()
-        for t, what in msg.events:
-            kind = type(what)
-            if kind is RoleChanged:
-                m.role = what.role
-            elif kind is Deliver:
-                m.delivered += 1
-            elif kind is InstallView:
-                m.view_id, m.view_size = what.view.view_id, len(what.view.members)
-                m.view_at = t
-            elif kind is Stop:
-                m.fate, m.role = what.reason, "stopped"
-            elif kind is Rejoining:
-                m.role, m.view_id, m.view_size = "joining", None, 0
-            elif kind is Halt:
-                m.role = "minority"
-
-    def receiveMsg_Report(self, msg: Report, sender: Any) -> None:
-        m = self.members.get(msg.member)
-        if m is not None:
-            m.status, m.heard = msg.status, time.monotonic()
-
-    def receiveMsg_Gone(self, msg: Gone, sender: Any) -> None:
-        m = self.members.get(msg.name)
-        if m is not None and m.fate is None:
-            m.fate = "exited"
-
-    # -- status ------------------------------------------------------------------------
-
-    def receiveMsg_StatusRequest(self, msg: StatusRequest, sender: Any) -> None:
-        for m in self.members.values():
-            if m.fate is None and (msg.group is None or m.group == msg.group):
-                if msg.settle and m.app is not None:
-                    self.send(m.app, Quiet())
-                for address in (m.app, m.gms):
-                    if address is not None:
-                        self.send(address, ReportNow())
+    def request_status(self, msg: StatusRequest, sender: Any) -> None:
         if not self.asking:
-            self.wakeupAfter(REPORT_WAIT, payload="status")
-        self.asking.append((sender, msg.group))
+            self.states, self.reports = {}, {}
+            self.group.after(REPORT_WAIT, self.answer_status)
+        self.asking.append((sender, msg))
+        for name, m in self.table.members.items():
+            if m.fate is None and (msg.group is None or m.group == msg.group):
+                if msg.settle and m.app_addr is not None:
+                    self.group.send(m.app_addr, Quiet())
+                for address in (m.gms, m.app_addr):
+                    if address is not None:
+                        self.group.send(address, AskState(self.group.address))
 
-    def receiveMsg_WakeupMessage(self, msg: WakeupMessage, sender: Any) -> None:
-        if msg.payload == "status":
-            asking, self.asking = self.asking, []
-            for who, group in asking:
-                self.send(who, self.status(group))
-        elif msg.payload == "stop":
-            self.actorSystemShutdown()
+    def answer_status(self) -> None:
+        asking, self.asking = self.asking, []
+        for who, msg in asking:
+            self.group.send(who, self.status(msg.group))
 
     def status(self, group: Optional[str]) -> StatusReply:
-        now = time.monotonic()
-        rows = tuple(MemberRow(
-            m.group, m.name, m.node, m.role, m.view_id, m.view_size, m.view_at,
-            tuple(m.status["colour"]) if m.status.get("colour") else None,
-            m.status.get("digest"), m.delivered, m.fate, round(now - m.heard, 1))
-            for m in self.members.values() if group is None or m.group == group)
+        rows = []
+        for name, m in self.table.members.items():
+            if group is not None and m.group != group:
+                continue
+            st = self.states.get(name)
+            fate = m.fate
+            if fate is None and st is None and m.node not in self.up:
+                fate = f"no answer: node {m.node} is down"
+            rows.append(MemberRow(
+                m.group, name, m.node, m.app,
+                st.role if st else "gone" if fate else "starting" if m.gms is None else "silent",
+                st.view_id if st else None, st.members if st else (), st.seq if st else 0,
+                st.view_at if st else 0.0,
+                self.reports.get(name, {}), fate, st is not None))
         agree = {}
         for g in {r.group for r in rows}:
-            live = [self.members[r.name].status for r in rows
-                    if r.group == g and r.fate is None and r.role in ("leader", "slave")
-                    and r.silent <= SILENT]
-            agree[g] = bool(live) and colours_agree(live)
-        return StatusReply(tuple(sorted(self.nodes)), rows, agree)
+            live = [r for r in rows if r.group == g and r.live]
+            agree[g] = bool(live) and len({(r.view_id, r.members) for r in live}) == 1 and \
+                states_agree([r.status for r in live])
+        return StatusReply(self.node, tuple(sorted(self.table.nodes)), tuple(sorted(self.up)),
+                           tuple(rows), agree)
 
-    # -- stopping ------------------------------------------------------------------------
+    # -- stopping everything ------------------------------------------------------------
 
-    def receiveMsg_StopAll(self, msg: StopAll, sender: Any) -> None:
-        others = [n for n in self.nodes if n != self.node]
-        for n in others:
-            try:
-                self.send(self.supervisor(n), StopNode())
-            except Exception as e:
-                log().warning("could not reach node %s to stop it: %s", n, e)
-        self.send(sender, Stopping(tuple(sorted(self.nodes))))
-        self.wakeupAfter(STOP_WAIT, payload="stop")
+    def stop_all(self, sender: Any) -> None:
+        nodes = tuple(sorted(self.table.nodes))
+        for name, node in self.table.nodes.items():
+            if name != self.node:
+                self.group.send(node.agent, StopNode())
+        self.group.send(sender, Stopping(nodes))
+        self.group.after(STOP_WAIT, lambda: self.group.send(self.agent, StopNode()))

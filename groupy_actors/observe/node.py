@@ -3,12 +3,12 @@ records through the node's tap (observe/tap.py), keeps them in a hub, asks
 the node's processes for their transport counters once a second, and
 serves the metrics and the page until the node stops.
 
-Only this node's members report here (the convention leader's directory
-still gets everything, through the tap). The page's buttons act on what
+Only this node's members report here (their directory, the observer they
+were placed with, still gets everything, through the tap). The page's buttons act on what
 this node can reach: any member it has seen in a view (kill: a Crash
 message, which makes a member with a process of its own SIGKILL itself;
-partition/heal: Cut messages), its own members' processes (SIGSTOP), and,
-on the convention leader, the directory (add a worker here).
+partition/heal: Cut messages), its own members' processes (SIGSTOP), and
+this node's directory (add a colour worker here).
 """
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ NODE_ACTIONS = ("kill-leader", "kill", "sigstop", "sigcont", "partition", "heal"
 
 
 class NodeObserver:
-    def __init__(self, node: Any, name: str, args: Any, leader: bool) -> None:
+    def __init__(self, node: Any, name: str, args: Any) -> None:
         from .tap import TAP_NAME, Subscribe, Tap
-        self.node, self.name, self.args, self.leader = node, name, args, leader
+        self.node, self.name, self.args = node, name, args
         self.hub = Hub("default", name, "gms4")
         self.reorder = Reorder()
         self.contacts: dict[str, Any] = {}      # member -> its group actor, from views
@@ -47,7 +47,7 @@ class NodeObserver:
                 self.metrics = Metrics(self.hub, args.metrics_port, args.http_bind, args.otlp)
             if args.web is not None:
                 from .web import WebServer
-                offered = NODE_ACTIONS + (("add-worker",) if leader else ())
+                offered = NODE_ACTIONS + ("add-worker",)
                 self.web = WebServer(self.hub, args.web, args.http_bind, offered,
                                      title=f"groupy-actors node {name}")
         except BaseException:
@@ -159,14 +159,18 @@ class NodeObserver:
         return f"unknown action {action}"
 
     def add_worker(self) -> str:
-        from ..cluster.client import DIRECTORY
-        from ..cluster.directory import Directory
-        from ..cluster.messages import Place
-        from ..core import Config, Timing
-        groups = sorted({m.group for m in self.hub.members.values()}) or ["colours"]
-        directory = self.node.asys.createActor(Directory, globalName=DIRECTORY)
-        self.node.asys.tell(directory, Place(groups[0], self.name, 1,
-                                             Config("gms4", Timing.network(), quorum=True)))
+        from ..cluster.agent import AGENT, NodeAgent
+        from ..cluster.client import group_config
+        from ..cluster.messages import Here, Place, Where
+        groups = sorted({m.group for m in self.hub.members.values()} - {"directory"}) \
+            or ["colours"]
+        asys = self.node.asys
+        here = asys.ask(asys.createActor(NodeAgent, globalName=AGENT), Where(), 5.0)
+        if not isinstance(here, Here) or here.directory is None:
+            return "this node's directory did not answer"
+        asys.tell(here.directory, Place(groups[0], self.name, 1,
+                                        "groupy_actors.colour:ColourWorker", (0.5,),
+                                        group_config()))
         return f"asked the directory for a worker of {groups[0]} on {self.name}"
 
     def close(self) -> None:
@@ -182,9 +186,9 @@ class NodeObserver:
                 _signal(m.pid, signal.SIGCONT)
 
 
-def run(node: Any, name: str, args: Any, leader: bool, still_running: Any) -> None:
+def run(node: Any, name: str, args: Any, still_running: Any) -> None:
     """The node's foreground loop while `still_running()`."""
-    obs = NodeObserver(node, name, args, leader)
+    obs = NodeObserver(node, name, args)
     try:
         if obs.metrics is not None:
             print(f"metrics: {obs.metrics.url}", flush=True)

@@ -155,7 +155,9 @@ class Nodes:
     def __init__(self, net: Network, tmp: Path, env: Optional[dict[str, str]] = None) -> None:
         self.net = net
         self.tmp = tmp
-        self.env = dict(env or {})      # for the node processes, on top of ours
+        # For the node processes and commands, on top of ours: nodes reachable
+        # from other machines need a secret.
+        self.env = {"GROUPY_COOKIE": f"netns-{net.run}", **(env or {})}
         self.token = f"groupy-netns-{net.run}"
         self.ports: dict[str, int] = {}
         self.procs: list[subprocess.Popen] = []
@@ -191,10 +193,10 @@ class Nodes:
         """`run_group.py join` (heartbeat 0.1 s, suspicion after 1 s) from the
         convention leader's namespace: `workers` colour workers on `host`."""
         args = [*self.net.exec(self.leader), sys.executable, RUN_GROUP, "join",
-                "--convention", f"127.0.0.1:{self.ports[self.leader]}", "--on", host,
-                "--group", group, "--workers", str(workers), "--sleep", str(sleep)]
+                "--via", f"127.0.0.1:{self.ports[self.leader]}", "--on", host,
+                "--group", group, "--count", str(workers), "--sleep", str(sleep)]
         done = subprocess.run(args + ([] if quorum else ["--no-quorum"]), capture_output=True,
-                              text=True, timeout=30)
+                              text=True, timeout=60, env=dict(os.environ, **self.env))
         if done.returncode != 0:
             raise AssertionError(f"join on {host} failed: {done.stderr.strip()}")
         return done.stdout
@@ -205,7 +207,7 @@ class Nodes:
         args = [*self.net.exec(self.leader), sys.executable, str(HERE), "status",
                 "--port", str(self.ports[self.leader]), "--group", group]
         done = subprocess.run(args + (["--settle"] if settle else []), capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, env=dict(os.environ, **self.env))
         if done.returncode != 0:
             raise AssertionError(f"status failed: {done.stderr.strip()}")
         return json.loads(done.stdout)
@@ -248,14 +250,22 @@ def _status_main(argv: list[str]) -> int:
     p.add_argument("--group", required=True)
     p.add_argument("--settle", action="store_true")
     args = p.parse_args(argv)
-    from groupy_actors.cluster.client import ClusterError, Convention
+    from groupy_actors.cluster import Cluster, ClusterError
     try:
-        reply = Convention(f"127.0.0.1:{args.port}").status(args.group, args.settle)
+        with Cluster.connect(f"127.0.0.1:{args.port}") as c:
+            reply = c.status(args.group, args.settle)
     except ClusterError as e:
         print(e, file=sys.stderr)
         return 2
-    json.dump({"nodes": list(reply.nodes), "agree": reply.agree,
-               "rows": [dataclasses.asdict(r) for r in reply.rows]}, sys.stdout)
+    rows = []
+    for r in reply.rows:
+        row = dataclasses.asdict(r)
+        # The names this test reads, from what each member answered.
+        row.update(view_size=len(r.members), delivered=r.seq, silent=0 if r.answered else 99,
+                   colour=r.status.get("colour"), digest=r.status.get("digest"))
+        rows.append(row)
+    json.dump({"nodes": list(reply.nodes), "agree": reply.agree, "rows": rows}, sys.stdout,
+              default=str)
     return 0
 
 

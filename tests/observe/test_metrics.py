@@ -109,25 +109,25 @@ def _until(predicate, timeout: float, what: str):
 
 def test_a_node_serves_its_members_metrics_through_a_leader_kill(machines):
     metrics_port, web_port = free_port(), free_port()
-    machines.start("A", ("--metrics-port", str(metrics_port), "--web", str(web_port)))
+    machines.start("A", None, "--metrics-port", str(metrics_port), "--web", str(web_port))
     url = f"http://127.0.0.1:{metrics_port}/metrics"
     _until(lambda: _reachable(url), 20, "the node serves no /metrics")
-    placed = subprocess.run([sys.executable, RUN_GROUP, "join", "--convention",
-                             machines.convention, "--on", "A", "--group", "g", "--workers", "3",
-                             "--sleep", "0.1"], capture_output=True, text=True, timeout=60)
+    placed = machines.run("join", "--via", machines.via("A"), "--on", "A", "--group", "g",
+                          "--count", "3", "--sleep", "0.1", timeout=60)
     assert placed.returncode == 0, placed.stderr
 
     def three_in_view():
         m = scrape(url)
         return m if total(m, "groupy_view_size", group="g") == 9 and \
-            total(m, "groupy_role", role="leader", node="A") == 1 and \
+            total(m, "groupy_role", role="leader", node="A", group="g") == 1 and \
             total(m, "groupy_node_processes", node="A") >= 8 else None
-    # processes: admin, logger, directory, supervisor, tap, 3 x (group actor, application)
+    # processes: admin, logger, agent, supervisor, tap, the node's directory member and
+    # 3 members (a group actor and an application each)
     m = _until(three_in_view, 30, "three members in a view of three, their processes counted")
     assert ("groupy_node_pending_sends", frozenset({("node", "A")})) in m
     assert total(m, "groupy_takeovers_finished_total") == 0
     state = _get_json(f"http://127.0.0.1:{web_port}/state")
-    leader = next(r for r in state["members"] if r["role"] == "leader")
+    leader = next(r for r in state["members"] if r["role"] == "leader" and r["group"] == "g")
     os.kill(leader["pid"], signal.SIGKILL)
 
     def took_over():
@@ -137,7 +137,7 @@ def test_a_node_serves_its_members_metrics_through_a_leader_kill(machines):
     m = _until(took_over, 30, "no takeover counted after the leader's SIGKILL")
     assert total(m, "groupy_takeovers_started_total", group="g") >= 1
     assert 0 < total(m, "groupy_takeover_duration_seconds_sum", group="g") < 10
-    assert total(m, "groupy_role", role="leader", node="A") == 1
+    assert total(m, "groupy_role", role="leader", node="A", group="g") == 1
     deliveries = total(m, "groupy_deliveries_total", group="g")
     _until(lambda: total(scrape(url), "groupy_deliveries_total", group="g") > deliveries, 20,
            "deliveries did not go on after the takeover")

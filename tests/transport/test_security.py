@@ -7,6 +7,7 @@ import os
 import pickle
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from thespian.actors import ActorAddress
@@ -84,6 +85,20 @@ def _stats(asys, ports: list[int]) -> dict[int, TransportStats]:
     return got
 
 
+def attack(ports: list[int], tmp: Path) -> list[Path]:
+    """An unauthenticated pickle frame and a frame under a wrong HMAC to
+    each of `ports`, each of which would create a file if unpickled; the
+    files' paths, half a second later."""
+    markers = []
+    for port in ports:
+        plain, forged = tmp / f"plain-{port}", tmp / f"forged-{port}"
+        markers += [plain, forged]
+        _send_plain(port, _plain_frame(str(plain)))
+        _send_wrong_hmac(port, str(forged))
+    time.sleep(0.5)
+    return markers
+
+
 def _ports(s) -> list[int]:
     return sorted({port for _, port, _ in listening(system_pids(s.port))})
 
@@ -95,14 +110,7 @@ def test_unauthenticated_frames_are_refused_on_every_port(actor_systems, tmp_pat
     ports = _ports(s)
     assert s.port in ports and len(ports) >= 4     # admin, logger, two actors
     before = _stats(s.asys, ports)
-    markers = []
-    for port in ports:
-        plain, forged = tmp_path / f"plain-{port}", tmp_path / f"forged-{port}"
-        markers += [plain, forged]
-        _send_plain(port, _plain_frame(str(plain)))
-        _send_wrong_hmac(port, str(forged))
-    time.sleep(0.5)
-    assert not [m for m in markers if m.exists()]
+    assert not [m for m in attack(ports, tmp_path) if m.exists()]
     assert s.asys.ask(actors[1], "still works", 10) == "STILL WORKS"
     after = _stats(s.asys, ports)
     for port in ports:
