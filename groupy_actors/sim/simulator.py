@@ -24,6 +24,8 @@ SIM_TIMING = Timing(
     takeover_timeout=80, suspect_after=400, window=500, sender_window=32,
     max_lag=5000, ack_timeout=3000, resend_batch=64, lost_after=50)
 
+QUIET_CHECK_EVERY = 50.0    # time units between looks for a settled group
+
 
 @dataclass
 class Outcome:
@@ -276,7 +278,7 @@ class Simulation(Hosts):
     def check_quiet(self) -> Optional[str]:
         if not self.cut_off and self.quiet():
             return "quiet"
-        self.at(self.now + 50, self.check_quiet)
+        self.at(self.now + QUIET_CHECK_EVERY, self.check_quiet)
         return None
 
 

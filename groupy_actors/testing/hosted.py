@@ -41,7 +41,7 @@ from ..core import (Accepted, AppLeave, AppMcast, Deliver, InstallView, Rejoinin
                     SnapshotReady, Stop)
 from ..sim import Faults, Outcome, Simulation
 from ..sim.hosts import Node
-from ..sim.simulator import SIM_TIMING
+from ..sim.simulator import QUIET_CHECK_EVERY, SIM_TIMING
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,10 @@ class AppSimulation(Simulation):
                 self.flush(slot)
 
     def check_quiet(self) -> Optional[str]:
-        return None if self.in_transit else super().check_quiet()
+        if self.in_transit:             # look again later: the check must not lapse
+            self.at(self.now + QUIET_CHECK_EVERY, self.check_quiet)
+            return None
+        return super().check_quiet()
 
     # -- what the cores ask of the applications -------------------------------------
 
