@@ -5,7 +5,7 @@
         c.join("kv", "groupy_actors.examples.kvstore:KVStore", on="B", count=2)
         print(c.status("kv").agree)
         with c.member("kv", name="svc") as m:        # this program, a member
-            m.mcast(("put", "x", 1))
+            m.mcast(put("x", 1))          # from groupy_actors.examples.kvstore
             for msg in m.deliveries(timeout=5):
                 print(msg.payload)
 

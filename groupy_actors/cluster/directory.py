@@ -263,9 +263,9 @@ class Directory(Application):
     def answer_status(self) -> None:
         asking, self.asking = self.asking, []
         for who, msg in asking:
-            self.group.send(who, self.status(msg.group))
+            self.group.send(who, self.status_reply(msg.group))
 
-    def status(self, group: Optional[str]) -> StatusReply:
+    def status_reply(self, group: Optional[str]) -> StatusReply:
         rows = []
         for name, m in self.table.members.items():
             if group is not None and m.group != group:

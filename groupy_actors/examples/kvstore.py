@@ -172,6 +172,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     q.add_argument("key")
     sub.add_parser("dump", help="every replica's keys and digest")
     args = p.parse_args(argv)
+    # Run as `python -m`, this module is __main__: its Put would be pickled
+    # as __main__.Put, which the replicas cannot load. The package's own does.
+    from . import kvstore
     try:
         cookie = load_cookie(args.cookie_file) if args.cookie_file else cookie_from_env()
         with Cluster.connect(args.via, cookie=cookie) as cluster:
@@ -181,9 +184,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         value = json.loads(args.value)
                     except ValueError:
                         value = args.value
-                    op = put(args.key, value)
+                    op = kvstore.put(args.key, value)
                 else:
-                    op = delete(args.key)
+                    op = kvstore.delete(args.key)
                 with cluster.member(args.group, name=f"kvclient-{os.getpid()}") as me:
                     me.mcast(op)
                     # Our own multicast delivered to us: it is in the group's order.

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from groupy_actors.cluster import Cluster, ClusterError
-from groupy_actors.examples.kvstore import KVStore, put
+from groupy_actors.examples.kvstore import KVStore, Put, put
 from groupy_actors.system import free_port, port_in_use
 
 from .machines import RUN_GROUP, Machines, gone, processes_of
@@ -90,7 +90,7 @@ def test_a_kvstore_on_three_nodes_replicates_through_any_node(machines):
                 seen.append(msg.payload)
                 if msg.sender == "svc":
                     break
-            assert seen[-1] == ("put", "svc", 1)
+            assert seen[-1] == Put("svc", 1)
         poll(lambda: c.status("kv"), lambda r: "svc" not in {x.name for x in r.rows}
              and all(d.get("svc") == 1 for d in stores(r).values()), 20, "svc applied, gone")
         with c.member("kv", name="svc") as again:        # a name is free once its member left
