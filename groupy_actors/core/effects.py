@@ -109,9 +109,12 @@ class Halt:
 @wire
 @dataclass(frozen=True, slots=True)
 class Stop:
-    """The member is done; the host should stop it."""
+    """The member is done; the host should stop it. `history_lost`: it
+    stopped because no survivor held the group's whole history (the group
+    cannot go on; a simulator counts the group lost, not a member stuck)."""
 
     reason: str
+    history_lost: bool = False
 
 
 @dataclass(frozen=True, slots=True)

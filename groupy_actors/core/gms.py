@@ -221,10 +221,10 @@ class Gms:
     def others(self) -> list[Member]:
         return [m for m in self.view.members if m != self.me] if self.view else []
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: str, history_lost: bool = False) -> None:
         self.watch_only(())
         self.stopped = reason
-        self.out.append(Stop(reason))
+        self.out.append(Stop(reason, history_lost))
 
     # -- starting ------------------------------------------------------------
 
@@ -289,7 +289,7 @@ class Gms:
             # hold it (a majority of a view of two is both).
             self.ack()
 
-    def rejoin(self, reason: str, contact: Optional[Member]) -> None:
+    def rejoin(self, reason: str, contact: Optional[Member], history_lost: bool = False) -> None:
         """We are out of the group: join again (gms4) or stop.
 
         Multicasts sent but not seen delivered are abandoned, not resent: the
@@ -302,7 +302,7 @@ class Gms:
             self.stop("left the group")
             return
         if not self.f.reliable or not contacts:
-            self.stop(reason)
+            self.stop(reason, history_lost)
             return
         self.note(f"rejoining through {contacts[0]}: {reason}", logging.WARNING)
         self.out.append(Rejoining(reason, len(self.outbox)))
@@ -344,9 +344,12 @@ class Gms:
             return False
         self.heard_at = self.now
         self.regime_start = max(self.regime_start, b.start)
+        # A new leader's `top` is the first word on its own stream: what an
+        # older leader said was sent is no gap in it.
+        fresh = self.got_from != (b.src, b.epoch)
         self.note_got(b.src, b.epoch, b.n)
         self.commit = max(self.commit, b.commit)
-        self.top_seen = max(self.top_seen, b.top)
+        self.top_seen = b.top if fresh else max(self.top_seen, b.top)
         if b.entries:
             self.unacked_broadcasts += 1    # the leader's sending is clocked by our acks
         return True

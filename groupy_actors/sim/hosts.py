@@ -140,9 +140,11 @@ class Hosts:
                 self.app(node, eff)
                 if kind is Stop:
                     self.gone(node)
-                    # The last member left (or, at the classic levels, gave
+                    # The last member left (or found the group's history
+                    # gone with the crashed, or, at the classic levels, gave
                     # up on a loss they cannot repair): the group is done.
-                    final = eff.reason == "left the group" or not self.config.features.reliable
+                    final = eff.reason == "left the group" or eff.history_lost or \
+                        not self.config.features.reliable
                     if final and self.lost_at is None and not self.holders():
                         self.lost_at = self.now
 

@@ -117,3 +117,25 @@ def test_a_window_whose_sends_were_all_lost_opens_again():
     a.handle(Ack(B, 1, 3, probe[0].n), 1.3)
     [refill] = [m for m in sends(a.handle(Nack(B, 1, 4, 5), 1.3), Broadcast) if m.entries]
     assert [e.seq for e in refill.entries] == [4, 5]    # what was lost, sent again in one
+
+
+def test_entries_waiting_for_room_in_a_window_are_not_asked_for():
+    """The leader's `top` to a member is the last entry sent to it, not the
+    last it holds: what waits for room in the window is not missing there
+    (asking for it had it resent on top of the queue, a storm under load)."""
+    net = Net("gms4", "abc", inflight=2)
+    a, b = net["a"], net["b"]
+    had = b.got_from_leader()
+    a.handle(Ack(B, 1, 3, had), 0.9)
+    a.handle(Ack(C, 1, 3, net["c"].got_from_leader()), 0.9)
+    out = [a.handle(Mcast(A, (1, 1), i, i), 1.0) for i in range(1, 5)]
+    to_b = [e.msg for effects in out for e in effects
+            if isinstance(e, Send) and e.to == B and isinstance(e.msg, Broadcast)]
+    assert [[x.seq for x in m.entries] for m in to_b] == [[4], [5]]     # 6 and 7 wait
+    assert [m.top for m in to_b] == [4, 5]
+    beat = [e.msg for e in a.handle(Tick(), 1.2)
+            if isinstance(e, Send) and e.to == B and isinstance(e.msg, Broadcast)]
+    assert all(m.top == 5 for m in beat)
+    for m in to_b + beat:
+        assert sends(b.handle(m, 1.25), Nack) == []     # b misses nothing it was sent
+    assert b.stream.received == 5 and a.stream.received == 7

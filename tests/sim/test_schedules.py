@@ -103,3 +103,16 @@ def test_the_core_asserts_its_invariants_in_every_step():
     g.stream.delivered = g.stream.received + 1      # a broken state, by hand
     with pytest.raises(InvariantBroken):
         w.handle(w.nodes["m2"], Ack(w.nodes["m1"].member, 1, 0))
+
+
+def test_a_history_gone_with_the_crashed_counts_the_group_lost_not_failed():
+    """Three of five crash, and the only two holders of entry 18 are among
+    them: the last member that held the state finds the newest view beyond
+    what the survivors can hand over and stops (it cannot rejoin anyone).
+    The group is lost -- not a run where a live member got stuck."""
+    o = Simulation("gms4", seed=171, members=5,
+                   faults=Faults(loss=0.2, duplicate=0.1, crashes=3, joins=3, leaves=1)).run()
+    reasons = [r["reason"] for r in o.records if r["kind"] == "stopped"]
+    assert any("beyond the history the survivors could hand over" in r for r in reasons), \
+        f"the schedule changed (pick a seed that loses the history again): {reasons}"
+    assert o.ok and "(0 stayed)" in o.summary(), o.summary() + "\n" + "\n".join(o.report.lines())

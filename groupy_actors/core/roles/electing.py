@@ -150,7 +150,7 @@ class Electing(Role):
             from .quorum import halt
             halt(g, text)
         else:
-            g.rejoin(text, None)
+            g.rejoin(text, None, history_lost=True)
 
     def no_majority(self, g: "Gms", latest: View) -> None:
         from .quorum import halt

@@ -153,7 +153,7 @@ class Leader(Role):
             return False
         last = min(top, first + g.t.resend_batch - 1)
         entries = tuple(g.stream.range(first, last))
-        if not self.tell(g, m, Broadcast(g.me, g.epoch, entries, top, self.stable)):
+        if not self.tell(g, m, Broadcast(g.me, g.epoch, entries, last, self.stable)):
             return False
         self.next[m] = last + 1
         return True
@@ -168,7 +168,14 @@ class Leader(Role):
             self.tell_commit(g, m)
 
     def tell_commit(self, g: "Gms", m: Member) -> None:
-        self.tell(g, m, Broadcast(g.me, g.epoch, (), g.stream.received, self.stable))
+        self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, m), self.stable))
+
+    def sent_top(self, g: "Gms", m: Member) -> int:
+        """The last entry sent to `m`: the `top` of our broadcasts to it.
+        Not the last we hold: what waits here for room in its window is not
+        missing there, and a member that asked for it (as it once did) had
+        it resent on top of its queue, again and again under load."""
+        return self.next.get(m, g.stream.received + 1) - 1
 
     def had(self, m: Member, got: int) -> None:
         got = self.got[m] = max(got, self.got.get(m, 0))
@@ -524,10 +531,11 @@ class Leader(Role):
         if first <= n.last:
             entries = g.stream.range(first, min(n.last, first + g.t.resend_batch - 1))
             if entries:
-                g.stats["resent"] += len(entries)
-                self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), g.stream.received,
-                                              self.stable), spare=self.LAST_WORD)
-                self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
+                top = max(self.sent_top(g, n.src), entries[-1].seq)
+                if self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), top, self.stable),
+                             spare=self.LAST_WORD):
+                    g.stats["resent"] += len(entries)
+                    self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
             elif first <= g.stream.trimmed:
                 self.remove(g, {n.src: "asked for entries the group no longer keeps"})
                 return
@@ -576,7 +584,8 @@ class Leader(Role):
             # answers every heartbeat (its keep-alive Ack), lost answers
             # included, so one that stopped is sent nothing more.
             if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat and not self.push(g, m):
-                self.tell(g, m, Broadcast(g.me, g.epoch, (), top, self.stable), spare=1)
+                self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, m), self.stable),
+                          spare=1)
         out: dict[Member, str] = {}
         for m, acked in self.acked.items():
             if acked >= top:
