@@ -193,7 +193,7 @@ class _Bare:
     """N limit members on a fresh actor system of `kind`, stopped on exit."""
 
     def __init__(self, kind: str, n: int, log_file: str) -> None:
-        self.system = systems.start(kind, log_file=log_file)
+        self.system = systems.start(kind.partition("+")[0], log_file=log_file)
         try:
             asys = self.system.asys
             self.members = tuple(asys.createActor(LimitMember) for _ in range(n))

@@ -123,8 +123,9 @@ def build_parser() -> Parser:
                    help="small sizes, N=2,5, one run each, simple and tcp (under a minute; "
                         "with --peers about two)")
     p.add_argument("--systems", type=_choices(suite.SYSTEMS, "system"), metavar="LIST",
-                   help="actor system bases: simple, tcp (ours), thespian-tcp (stock), udp "
-                        "(default: simple,tcp; with --peers: tcp)")
+                   help="actor system bases: simple, tcp (ours), thespian-tcp (stock), udp; "
+                        "BASE+embedded runs each application inside its group actor (two "
+                        "hops per multicast, not four) (default: simple,tcp; with --peers: tcp)")
     p.add_argument("--peers", type=_choices(peers.PEERS, "peer"), metavar="LIST",
                    help=f"also run the workloads on: {', '.join(peers.PEERS)}")
     p.add_argument("--peer-configs", type=_choices(tuple(peers.CONFIGS), "configuration"),

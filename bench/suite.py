@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 WORKLOADS = ("closed", "window", "probe", "failover", "join", "limit")
 METRICS = ("off", "on")
 METRICS_PREFIX = "metrics:"
-SYSTEMS = ("simple", "tcp", "thespian-tcp", "udp")
+SYSTEMS = ("simple", "tcp", "thespian-tcp", "udp",
+           "simple+embedded", "tcp+embedded", "udp+embedded")    # (app in the group actor)
 STEADY = ("closed", "window", "probe")     # the ones with a `limit` counterpart
 LEADER_WINDOW = "leader-window"            # a peer's leader alone, peers.LEADER_WINDOW outstanding
 

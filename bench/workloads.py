@@ -135,8 +135,10 @@ def running_group(system: str, n: int, log_file: str, prefix: str = "m",
     happens. The first member leads; the last is the probe sender. `metrics`:
     with OpenTelemetry metrics served (on a free port) and the members' probes on."""
     # Not traced: each delivery would be a record for this script to read.
-    group = Group.start(system=system, log_file=log_file, trace=False,
-                        metrics_port=0 if metrics else None)
+    # "tcp+embedded": the application inside its group actor (two hops).
+    base, _, mode = system.partition("+")
+    group = Group.start(system=base, log_file=log_file, trace=False,
+                        metrics_port=0 if metrics else None, embedded=mode == "embedded")
     try:
         handles = [group.join(f"{prefix}{i}", app=BenchMember, timeout=JOIN_TIMEOUT)
                    for i in range(n)]
@@ -338,7 +340,7 @@ def join(system: str, n: int, log_file: str, timeout: float,
     with running_group(system, n, log_file) as (group, handles):
         records = Records(group)
         load = Plan(tuple(h.name for h in handles), None,
-                    pause=SIMPLE_LOAD_PAUSE * n if system == "simple" else 0.0,
+                    pause=SIMPLE_LOAD_PAUSE * n if system.startswith("simple") else 0.0,
                     until=time.time() + load_for + LOAD_SPARE)
         handles[0].mcast(("go", f"l{next(_tags)}", load))
         group.run(load_for)

@@ -105,8 +105,10 @@ class Group:
                  timing: Optional[Timing] = None, faults: Optional[LinkFaults] = None,
                  seed: Optional[int] = None, owns_system: bool = True,
                  quorum: bool = False, trace: bool = True,
-                 observe: Optional[ObserveOptions] = None, hub: bool = False) -> None:
+                 observe: Optional[ObserveOptions] = None, hub: bool = False,
+                 embedded: bool = False) -> None:
         self.system = sys
+        self.embedded = embedded
         self.config = Config(protocol, timing or Timing(), quorum)
         self.faults = faults or LinkFaults()
         self.seed = seed
@@ -143,13 +145,20 @@ class Group:
               quorum: bool = False, trace: bool = True, metrics_port: Optional[int] = None,
               metrics_bind: str = "127.0.0.1", trace_file: Optional[str] = None,
               trace_ratio: float = 1.0, otlp_endpoint: Optional[str] = None,
-              hub: bool = False) -> "Group":
+              hub: bool = False, embedded: bool = False) -> "Group":
         """Start an actor system of kind `system` ("simple", "tcp", ...) and a
         group on it; stop it with `stop()` or use the group as a context.
         `quorum`: majority views (see `Config`); needs gms4. `trace=False`:
         members do not report each delivery (no records for the checker, no
         `on_deliver`; delivered counts come from their counters, once a
         second) - for speed.
+
+        `embedded=True` runs each member's application inside its group
+        actor: a multicast crosses two actor hops instead of four (faster,
+        one process per member instead of two), at the price of the classic
+        worker/gms split: a slow application callback then delays the
+        member's protocol work too (heartbeats, acks). `join` may choose
+        per member.
 
         Observability (off by default, see groupy_actors/observe): with
         `metrics_port` (0: any free one) metrics are served on
@@ -172,7 +181,7 @@ class Group:
         sys = systems.start(system, port=port, log_file=log_file)
         try:
             return cls(sys, protocol, timing, faults, seed, quorum=quorum, trace=trace,
-                       observe=observe, hub=hub)
+                       observe=observe, hub=hub, embedded=embedded)
         except BaseException:
             sys.shutdown()
             raise
@@ -207,12 +216,15 @@ class Group:
     def join(self, name: Optional[str] = None, app: type = Recorder, args: tuple = (),
              via: Optional[str] = None, on_deliver: Optional[Callable[[Message], None]] = None,
              on_view: Optional[Callable[[GroupView], None]] = None,
-             timeout: float = 30.0, wait: bool = True) -> Handle:
+             timeout: float = 30.0, wait: bool = True,
+             embedded: Optional[bool] = None) -> Handle:
         """Add a member running `app(*args)`; it joins through member `via`
         (by default the current leader) or founds the group if it is the first.
 
         With `wait`, return once it is in a view; raise GroupError if it
         stops instead (refused, or nobody answered) or `timeout` passes.
+        `embedded`: its application in its group actor (default: the
+        group's choice, see `start`).
         """
         if name is None:
             self.count += 1
@@ -232,7 +244,8 @@ class Group:
                                           self.faults, self.seed, self.system.processes,
                                           self.trace,
                                           self.observing.options.probe if self.observing
-                                          else None))
+                                          else None,
+                                          self.embedded if embedded is None else embedded))
         if not self.wait(lambda: info.gms is not None or name in self.spawn_errors, timeout):
             raise GroupError(f"member {name} was not created within {timeout:g}s")
         if name in self.spawn_errors:

@@ -4,6 +4,11 @@ It turns Thespian messages into core events and carries out the effects:
 sends (through the injected faults, if any), timers, watches (through the
 target's supervisor), and everything meant for the application (to its
 application actor, and to the observer as a record of what happened).
+
+With `embedded`, the application runs here, in this actor (`AppRunner`):
+a multicast then crosses two actor hops (member -> leader -> member)
+instead of four, and what the application multicasts goes to the core
+once the effects of the current events are carried out.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import os
 import random
 import signal
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Optional
 
@@ -21,12 +27,14 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
 from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
                     Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
 from ..core.messages import source_of
+from ..core.validate import known
 from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
+from .app_runner import AppRunner, AppWake
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
-                       MemberState, Observed, AskState, ReportNow, RoleChanged, Started, Stats,
-                       UnwatchRequest, WatchRequest)
+                       MemberState, Observed, AskState, Quiet, ReportNow, RoleChanged, Started,
+                       Stats, UnwatchRequest, WatchRequest)
 
 
 
@@ -52,6 +60,11 @@ class _Delayed:
 _DIE = "die"
 _FLUSH = "flush"
 _EXIT = "exit"
+_LOCAL = "local"
+# Rounds of an embedded application's own events handled in one go; more
+# wait for a wakeup, so an application that multicasts on every delivery
+# (at the leader, delivered at once) cannot hold the actor for ever.
+LOCAL_ROUNDS = 4
 # A stopped member lingers this long before its actor exits: messages sent
 # in an exiting actor's last moments were measured to go missing (its
 # final records to the observer, among them the reason it stopped).
@@ -85,6 +98,9 @@ class MemberActor(Actor):
         self.batch: Optional[list[Any]] = None    # core events of the bundle being read
         self.probe: Optional[Probe] = None        # observability, if asked for (observe/)
         self.view_at = 0.0              # wall time of the last view installed (for AskState)
+        self.runner: Optional[AppRunner] = None   # the application, if embedded
+        self.local: list[Any] = []      # its events for the core, not yet handled
+        self.app_effects: list[Any] = []
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -93,6 +109,7 @@ class MemberActor(Actor):
             return
         try:
             self.dispatch(msg, sender)
+            self.run_local()
         except Exception:               # never let Thespian retry a message
             log().exception("%s: failed on %s", self.me, type(msg).__name__)
         self.send_out()
@@ -121,7 +138,12 @@ class MemberActor(Actor):
         elif kind is MemberInit:
             self.init(msg)
         elif kind is WakeupMessage:
-            if isinstance(msg.payload, _Delayed):
+            if type(msg.payload) is AppWake:
+                if self.runner is not None:
+                    self.runner.handle(msg.payload)
+            elif msg.payload == _LOCAL:
+                pass                    # run_local, after this
+            elif isinstance(msg.payload, _Delayed):
                 self.send(msg.payload.to, msg.payload.msg)
             elif msg.payload == _FLUSH:
                 self.flush()
@@ -144,6 +166,11 @@ class MemberActor(Actor):
             if self.core is not None:
                 self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
                 self.flush()
+            if self.runner is not None:
+                self.runner.handle(msg)
+        elif kind is Quiet:
+            if self.runner is not None:
+                self.runner.handle(msg)
         elif kind is DeadLetter:
             self.dead_letter(msg.address)
         elif kind is AskState:
@@ -153,6 +180,8 @@ class MemberActor(Actor):
                     self.me.name, self.core.role_name, v.view_id if v else None,
                     tuple(m.name for m in v.members) if v else (), self.core.stream.delivered,
                     self.view_at))
+            if self.runner is not None:
+                self.runner.handle(msg)
         elif kind in (ActorExitRequest, ChildActorExited):
             pass
         elif kind is PoisonMessage:
@@ -160,6 +189,8 @@ class MemberActor(Actor):
                         self.me, msg.details)
         elif self.core is None:
             log().warning("member not started yet: dropped %s", kind.__name__)
+        elif self.runner is not None and not known(msg):
+            self.runner.handle(msg, sender)     # not the protocol's: the application's
         elif self.cut and _cut_off(source_of(msg), self.cut):
             pass                        # across an injected partition
         elif self.batch is not None:
@@ -181,7 +212,29 @@ class MemberActor(Actor):
             self.probe = Probe(msg.probe, self.observe)
         self.observe(Started(os.getpid(), msg.contact.name if msg.contact else None,
                              os.uname().nodename))
+        if msg.embedded is not None:
+            self.runner = AppRunner(self.from_app, self.send, self.wakeup_app,
+                                    lambda: self.myAddress)
         self.run(Start(msg.me, msg.contact))
+        if self.runner is not None:     # (what Start produced waits in it for this)
+            self.runner.handle(replace(msg.embedded, gms=self.myAddress))
+
+    def from_app(self, event: Any) -> None:
+        self.local.append(event)        # (`local` is replaced as it is handled)
+
+    def wakeup_app(self, seconds: float, payload: AppWake) -> None:
+        self.wakeupAfter(timedelta(seconds=seconds), payload=payload)
+
+    def run_local(self) -> None:
+        """The embedded application's events (its multicasts, a snapshot),
+        handled once the events that led to them are."""
+        for _ in range(LOCAL_ROUNDS):
+            if not self.local or self.core is None or self.crashed:
+                return
+            events, self.local = self.local, []
+            self.run_all(events)
+        if self.local:
+            self.wakeupAfter(timedelta(0), payload=_LOCAL)
 
     def run(self, event: Any) -> None:
         self.run_all((event,))
@@ -194,6 +247,10 @@ class MemberActor(Actor):
             self.carry_out(effect)
         if self.crashed:
             return
+        if self.app_effects:
+            for_app, self.app_effects = self.app_effects, []
+            for e in for_app:
+                self.runner.handle(e)
         if self.probe is not None:
             self.probe.step(events, effects, self.core.role_name)
         if self.core.role_name != self.role:
@@ -218,7 +275,10 @@ class MemberActor(Actor):
             if kind in OBSERVED and (self.trace or kind not in PER_MESSAGE):
                 self.observe(e)
             if kind in FOR_THE_APP:
-                self.to_app.add(e)
+                if self.runner is not None:
+                    self.app_effects.append(e)
+                else:
+                    self.to_app.add(e)
             if kind is Stop:
                 log().info("%s stops: %s", self.me, e.reason)
                 self.wakeupAfter(EXIT_AFTER, payload=_EXIT)

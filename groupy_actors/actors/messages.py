@@ -52,6 +52,7 @@ class Spawn:
     own_process: bool = False       # each actor a process (multiproc bases)
     trace: bool = True              # observe every delivery (else views, stops, counters)
     probe: Optional[ProbeSettings] = None   # metrics and trace points (observe/probe.py)
+    embedded: bool = False          # the application in the group actor (two hops, not four)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class MemberInit:
     own_process: bool
     trace: bool = True
     probe: Optional[ProbeSettings] = None
+    embedded: Optional["AppInit"] = None    # the application to run in the group actor
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,13 +65,13 @@ class Supervisor(ActorTypeDispatcher):
             self.handling_dead_letters = True
         twin = next((c for c in self.children if c.kind == "gms" and c.member.name == msg.name), None)
         if twin is not None:            # a repeated request (Thespian may resend)
-            self.send(sender, Spawned(msg.name, twin.address, twin.partner))
+            self.send(sender, Spawned(msg.name, twin.address, twin.partner or twin.address))
             return
         from .app_host import AppHost
         from .member import MemberActor
         try:
             gms = self.createActor(MemberActor)
-            app = self.createActor(AppHost)
+            app = None if msg.embedded else self.createActor(AppHost)
         except Exception as e:          # e.g. no process could be started
             log().error("could not create member %s: %s", msg.name, e)
             self.send(sender, SpawnFailed(msg.name, str(e)))
@@ -87,12 +87,16 @@ class Supervisor(ActorTypeDispatcher):
             self.send(self.tap, tap.Via(msg.name, observer))
             observer = self.tap
             probe = probe or tap.NODE_PROBE
-        self.children += [_Child(gms, me, "gms", app, observer), _Child(app, me, "app", gms)]
-        self.send(app, AppInit(msg.name, msg.config.level, msg.app, msg.args, gms,
-                               observer, msg.seed))
+        init = AppInit(msg.name, msg.config.level, msg.app, msg.args, gms, observer, msg.seed)
+        self.children.append(_Child(gms, me, "gms", app, observer))
+        if app is not None:
+            self.children.append(_Child(app, me, "app", gms))
+            self.send(app, init)
         self.send(gms, MemberInit(me, msg.config, msg.contact, app, observer, msg.faults,
-                                  msg.own_process, msg.trace, probe))
-        self.send(sender, Spawned(msg.name, gms, app))
+                                  msg.own_process, msg.trace, probe,
+                                  init if msg.embedded else None))
+        # Embedded, the group actor is the application's address too.
+        self.send(sender, Spawned(msg.name, gms, app if app is not None else gms))
 
     def receiveMsg_WatchRequest(self, msg: WatchRequest, sender: Any) -> None:
         name = msg.target.name

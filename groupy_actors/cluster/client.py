@@ -167,13 +167,15 @@ class Cluster:
     def join(self, group: str, app: type | str, on: Optional[str] = None,
              args: tuple | list = (), count: int = 1, name: Optional[str] = None,
              config: Optional[Config] = None, wait: bool = True,
-             timeout: float = 30.0) -> tuple[str, ...]:
+             timeout: float = 30.0, embedded: bool = False) -> tuple[str, ...]:
         """Place `count` members of `group` running `app(*args)` on node `on`
         (default: the node we are connected to); `app` is an Application
         subclass or "package.module:Class", importable on that node. The
         first member anywhere founds the group, with `config` (default:
         gms4, quorum, 0.1 s heartbeats). With `wait`, return once every one
-        is in a view; ClusterError if one stops first or `timeout` passes."""
+        is in a view; ClusterError if one stops first or `timeout` passes.
+        `embedded`: each application inside its group actor (see
+        `Group.start`)."""
         try:
             spec = spec_of(app)
         except AppSpecError as e:
@@ -181,7 +183,7 @@ class Cluster:
         if name is not None and count != 1:
             raise ClusterError("a name names one member: count must be 1")
         placed = self._ask(Place(group, on or self.node, count, spec, tuple(args),
-                                 config or group_config(), name), Placed)
+                                 config or group_config(), name, embedded), Placed)
         if placed.error:
             raise ClusterError(placed.error)
         if wait:

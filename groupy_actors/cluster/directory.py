@@ -51,6 +51,7 @@ class MemberEntry:
     node: str
     app: str
     args: tuple[Any, ...]
+    embedded: bool = False
     gms: Any = None
     app_addr: Any = None
     fate: Optional[str] = None
@@ -149,7 +150,7 @@ class Directory(Application):
                 group.count += 1
                 name = p.name or f"{p.group}.{p.node}.{group.count}"
                 t.members.pop(name, None)           # a gone member's name is free again
-                t.members[name] = MemberEntry(p.group, p.node, p.app, p.args)
+                t.members[name] = MemberEntry(p.group, p.node, p.app, p.args, p.embedded)
                 self.requested.discard(name)        # (if it was ours, it is a new one)
                 names.append(name)
         who = self.waiting.pop(cmd.ref, None)
@@ -177,7 +178,7 @@ class Directory(Application):
             config = self.table.groups[m.group].config
             self.group.send(self.supervisor, Spawn(name, config, contact, app, tuple(m.args),
                                                    self.group.address, own_process=True,
-                                                   trace=False))
+                                                   trace=False, embedded=m.embedded))
 
     def contact(self, group: str, name: str) -> Optional[Member] | bool:
         """A member of `group` to join through; None: found the group;

@@ -111,6 +111,7 @@ class Place:
     args: tuple[Any, ...]
     config: Config
     name: Optional[str] = None
+    embedded: bool = False          # the application inside its group actor (two hops)
 
 
 @dataclass(frozen=True, slots=True)

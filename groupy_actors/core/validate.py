@@ -104,6 +104,11 @@ _RULES: dict[type, Callable[[Any], bool]] = {
 }
 
 
+def known(event: Any) -> bool:
+    """Is `event` of a type the core handles (whatever its fields)?"""
+    return type(event) in _KNOWN
+
+
 def problem(event: Any) -> Optional[str]:
     """None if `event` is acceptable, else a one-line reason to drop it."""
     if type(event) not in _KNOWN:

@@ -76,7 +76,7 @@ def test_a_kvstore_on_three_nodes_replicates_through_any_node(machines):
 
     with connect(machines, "C") as c:
         # A replica added later receives the store by state transfer.
-        fourth, = c.join("kv", KVStore, on="A")
+        fourth, = c.join("kv", KVStore, on="A", embedded=True)   # app in its group actor
         reply = poll(lambda: c.status("kv"), lambda r: len(set(map(json.dumps,
                      stores(r).values()))) == 1 and len(stores(r)) == 4, 30, "four replicas")
         assert stores(reply)[fourth] == {"colour": "blue", "n": 42}
