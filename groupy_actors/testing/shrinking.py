@@ -21,6 +21,10 @@ to another bug. The smallest failing config found (counting members,
 steps and faults) is returned, with its failure and its replay call; if
 none smaller fails, the original is returned as it was.
 
+Before hypothesis, a greedy pass tries one step smaller at a time on the
+original seed (one dimension to zero, or down by one; half the steps),
+keeping each step that still fails the same way, as delta debugging does.
+
 The search is deterministic (hypothesis derandomized, no example
 database): the same failing run always shrinks to the same config.
 """
@@ -122,12 +126,51 @@ def shrink_failure(config: RunConfig, check: Check, result: Optional[Result] = N
                 best[:] = [candidate, why]
             raise StillFails()
 
+    def still_fails(candidate: RunConfig) -> bool:
+        nonlocal runs
+        if time.monotonic() > end:
+            return False
+        runs += 1
+        why = _failure(check, candidate.run())
+        if why is not None and _kind(why) == kind:
+            best[:] = [candidate, why]
+            return True
+        return False
+
+    # First one step at a time on the original seed (a schedule of the same
+    # seed stays close to the failing one), as delta debugging does; then
+    # hypothesis over the whole space for what that missed.
+    changed = True
+    while changed:
+        changed = False
+        for step in _steps(best[0]):
+            if size(step) < size(best[0]) and still_fails(step):
+                changed = True
+                break
     try:
         search()
     except StillFails:
         pass
     found, why = best
     return Shrunk(found, config, "\n".join(why.splitlines()[:4]), runs, found != config)
+
+
+def _steps(c: RunConfig) -> list[RunConfig]:
+    """Configs one step smaller than `c`, boldest first."""
+    f = c.faults
+    out = []
+    for name in ("leaves", "partitions", "crashes", "joins"):
+        if getattr(f, name):
+            out.append(replace(c, faults=replace(f, **{name: 0})))
+            out.append(replace(c, faults=replace(f, **{name: getattr(f, name) - 1})))
+    for chance in ("duplicate", "loss", "crash_on_send"):
+        if getattr(f, chance):
+            out.append(replace(c, faults=replace(f, **{chance: 0.0})))
+    if c.steps:
+        out += [replace(c, steps=c.steps // 2), replace(c, steps=c.steps - 1)]
+    if c.members > 2:
+        out.append(replace(c, members=c.members - 1))
+    return out
 
 
 __all__ = ["Shrunk", "shrink_failure", "size"]

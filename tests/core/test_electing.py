@@ -137,3 +137,15 @@ def test_a_leader_that_did_not_run_expels_nobody_on_its_first_tick_back():
     effects = a.handle(Tick(), 5.0)
     assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Expelled)]
     assert a.view.members == (A, B, C)
+
+
+def test_only_the_newest_regimes_history_is_adopted():
+    """A history written under an older regime (last normal epoch 0) may
+    hold an entry the newer regime (epoch 1) replaced: the newer wins,
+    whichever promise comes first (review item 9: `<=` for `==` survived)."""
+    net, b = electing()
+    old = Msg(5, A, INC["a"], 1, "written under epoch 0")
+    new = Msg(5, D, INC["d"], 1, "written under epoch 1")
+    b.handle(promise(C, 4, [old], log_epoch=0), 1.1)
+    effects = b.handle(promise(D, 4, [new]), 1.2)
+    assert Deliver(new, 4) in effects and Deliver(old, 4) not in effects

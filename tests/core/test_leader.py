@@ -267,3 +267,16 @@ def test_a_join_copy_from_an_older_life_changes_nothing():
     before = a.view
     assert a.handle(Join(C, (1, 99)), 1.0) == []        # neither c's incarnation nor its admission
     assert a.view == before
+
+
+def test_a_leaving_leader_hands_over_to_a_member_that_showed_it_is_in():
+    """A newcomer whose admission has not reached it (it never answered)
+    is not made the next leader: it would lead nobody while still joining."""
+    net = Net("gms4", "a")
+    a = net["a"]
+    a.handle(Join(B, (0, 0)), 1.0)              # admitted; its admission is lost
+    a.handle(Join(C, (0, 0)), 1.1)
+    a.handle(Ack(C, 1, 3, 1), 1.2)              # c delivered its admission (entry 3)
+    effects = a.handle(AppLeave(), 1.3)
+    [view] = [e.view for e in effects if isinstance(e, InstallView)]
+    assert view.members == (C, B) and view.leader == C

@@ -412,10 +412,18 @@ class Leader(Role):
         if g.f.reliable and g.outbox:
             return                      # our own multicasts first (see on_Tick)
         others = g.others()
-        if others:
-            self.change_view(g, others)  # the next member takes over
-        else:
+        if not others:
             g.stop("left the group")
+            return
+        # The first member of the next view takes over: one that has shown
+        # it is in (acknowledged its admission), not a newcomer whose
+        # admission may not have reached it: named leader while still
+        # joining, it led nobody and the group stalled (test kit, seed 7).
+        if g.f.reliable:
+            shown = [m for m in others if self.acked.get(m, -1) >= self.admitted.get(m, 0)]
+            if shown and shown[0] != others[0]:
+                others = [shown[0]] + [m for m in others if m != shown[0]]
+        self.change_view(g, others)
 
     def on_view(self, g: "Gms", old: Optional[View], new: View) -> None:
         if g.me not in new.members:
