@@ -32,6 +32,7 @@ from .actors.messages import (AppRecord, Contact, Crash, Cut, LinkFaults, Observ
                               ReportNow, RoleChanged, Spawn, SpawnFailed, Spawned, Started,
                               Stats, Crashed, Gone)
 from .actors.fifo import Reorder, Seq
+from .actors.transfer import StateProgress
 from .actors.supervisor import Supervisor
 from .observe import Observing, Options as ObserveOptions
 
@@ -59,6 +60,7 @@ class MemberInfo:
     delivered: int = 0
     status: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)   # the core's counters
+    state_progress: Optional[tuple[int, int]] = None   # (bytes in, of) a chunked state transfer
     fate: Optional[str] = None       # why it is gone: "crashed", "left the group", ...
     on_deliver: Optional[Callable[[Message], None]] = None
     on_view: Optional[Callable[[GroupView], None]] = None
@@ -438,6 +440,11 @@ class Group:
             return
         if isinstance(what, Crashed):
             self._record(trace.event(member, "crash", t, how=what.how))
+            return
+        if isinstance(what, StateProgress):
+            info.state_progress = (what.received, what.size)
+            self._record(trace.event(member, "state-progress", t, received=what.received,
+                                     size=what.size))
             return
         if isinstance(what, Stats):
             info.stats = what.counters

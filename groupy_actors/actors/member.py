@@ -25,12 +25,14 @@ from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMe
                              WakeupMessage)
 
 from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Note, Rejoining,
-                    Restore, Send, Start, StartTimer, Stop, TakeSnapshot, Tick, Unwatch, Watch)
+                    Restore, Send, Start, StartTimer, State, Stop, TakeSnapshot, Tick, Unwatch,
+                    Watch)
 from ..core.messages import source_of
 from ..core.validate import known
 from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
 from .app_runner import AppRunner, AppWake
+from .transfer import PieceAck, Receiver, Sender, StatePiece
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
                        MemberState, Observed, AskState, Quiet, ReportNow, RoleChanged, Started,
@@ -101,6 +103,8 @@ class MemberActor(Actor):
         self.runner: Optional[AppRunner] = None   # the application, if embedded
         self.local: list[Any] = []      # its events for the core, not yet handled
         self.app_effects: list[Any] = []
+        self.state_out = Sender(self.send, lambda: self.myAddress)   # (transfer.py)
+        self.state_in = Receiver()
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
@@ -131,6 +135,15 @@ class MemberActor(Actor):
                 events, self.batch = self.batch, None
             if events:
                 self.run_all(events)
+        elif kind is StatePiece:
+            ack, state, progress = self.state_in.piece(msg)
+            if ack is not None:
+                self.send(msg.reply_to, ack)
+            self.observe(progress)
+            if state is not None:
+                self.dispatch(state, sender)
+        elif kind is PieceAck:
+            self.state_out.acked(msg)
         elif kind is AppAck:
             self.to_app.ack(msg.n)
             if self.probe is not None:
@@ -154,6 +167,7 @@ class MemberActor(Actor):
                 for released in self.reorder.expire(time.monotonic()):
                     self.dispatch(released, sender)
                 self.run(Tick())
+                self.state_out.expire()
                 self.ticks += 1
                 if self.ticks % STATS_EVERY == 0 and not self.crashed:
                     self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
@@ -293,6 +307,11 @@ class MemberActor(Actor):
         out, self.outgoing = self.outgoing, []
         peers: dict[tuple[str, str], tuple[Member, list[Any]]] = {}
         for to, msg in out:
+            if type(msg) is State and self.own_process and to.name not in self.cut:
+                blob = self.state_out.encode(msg)
+                if blob is not None:        # big: in pieces, others' sends between them
+                    self.state_out.start(to.contact.actor, blob)
+                    continue
             key = (to.name, str(to.contact.actor))
             if key in peers:
                 peers[key][1].append(msg)
