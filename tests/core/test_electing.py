@@ -149,3 +149,38 @@ def test_only_the_newest_regimes_history_is_adopted():
     b.handle(promise(C, 4, [old], log_epoch=0), 1.1)
     effects = b.handle(promise(D, 4, [new]), 1.2)
     assert Deliver(new, 4) in effects and Deliver(old, 4) not in effects
+
+
+# -- survey(): the history a takeover would adopt, computed without touching our stream
+
+from groupy_actors.core.roles.electing import survey  # noqa: E402
+
+
+def test_survey_joins_the_newest_regimes_histories():
+    net, b = electing()
+    m5, m7 = Msg(5, A, INC["a"], 1, "5"), Msg(7, A, INC["a"], 3, "7")
+    v6 = View(6, 5, (B, C, D), (INC["b"], INC["c"], INC["d"]))
+    stale = Msg(4, A, INC["a"], 9, "at what b delivered: not taken")
+    h = survey(b, [promise(C, 4, [stale, m5, v6]), promise(D, 4, [m5, m7])])
+    assert (h.log_epoch, h.top, h.latest) == (1, 7, v6)
+    assert h.entries == {5: m5, 6: v6, 7: m7}       # c's and d's parts, joined
+    assert b.stream.received == 4 and b.log_epoch == 1      # our stream untouched
+
+
+def test_survey_stops_at_a_hole_and_keeps_our_view_when_none_is_newer():
+    net, b = electing()
+    m5, m7 = Msg(5, A, INC["a"], 1, "5"), Msg(7, A, INC["a"], 3, "7")
+    h = survey(b, [promise(C, 4, [m5]), promise(D, 4, [m7])])
+    assert (h.top, h.entries, h.latest) == (5, {5: m5}, VIEW4)
+
+
+def test_survey_leaves_out_our_own_entries_when_a_newer_regime_exists():
+    net, b = electing()
+    mine = Msg(5, A, INC["a"], 1, "ours, from regime 1")
+    b.stream.add(mine)
+    theirs = Msg(5, C, INC["c"], 1, "regime 2's")
+    v6 = View(6, 6, (C, D), (INC["c"], INC["d"]))
+    h = survey(b, [promise(C, 4, [theirs, v6], epoch=3, log_epoch=2)])
+    assert (h.log_epoch, h.entries, h.latest) == (2, {5: theirs, 6: v6}, v6)
+    h = survey(b, [promise(D, 4, [], epoch=3, log_epoch=2)])
+    assert (h.entries, h.top, h.latest) == ({}, 4, VIEW4)   # the promise's own view
