@@ -184,3 +184,38 @@ def test_survey_leaves_out_our_own_entries_when_a_newer_regime_exists():
     assert (h.log_epoch, h.entries, h.latest) == (2, {5: theirs, 6: v6}, v6)
     h = survey(b, [promise(D, 4, [], epoch=3, log_epoch=2)])
     assert (h.entries, h.top, h.latest) == ({}, 4, VIEW4)   # the promise's own view
+
+
+# -- finish(): what a takeover does with the promises
+
+def test_a_candidate_the_newest_view_left_out_joins_again_through_a_live_member():
+    net, b = electing()
+    v5 = View(5, 5, (A, C, D), (INC["a"], INC["c"], INC["d"]))     # b removed meanwhile
+    effects = b.handle(Promise(C, 2, 1, 4, 5, (v5,), True, INC["c"], v5), 1.1)
+    effects += b.handle(promise(D, 4), 1.2)
+    [rejoin] = [e for e in effects if isinstance(e, Rejoining)]
+    assert rejoin.reason == "the group removed this member before its leader failed"
+    assert [e.to for e in effects if isinstance(e, Send) and isinstance(e.msg, Join)] == [C]
+    assert b.role_name == "joining"
+
+
+def test_a_newest_view_beyond_every_history_is_not_led_over_a_gap():
+    net, b = electing()
+    v6 = View(6, 5, (B, C, D), (INC["b"], INC["c"], INC["d"]))     # nobody holds 5 and 6
+    effects = b.handle(Promise(C, 2, 1, 4, 4, (), True, INC["c"], v6), 1.1)
+    effects += b.handle(promise(D, 4), 1.2)
+    [rejoin] = [e for e in effects if isinstance(e, Rejoining)]
+    assert rejoin.reason == ("view 5 lies beyond the history the survivors could hand over "
+                             "(up to 4)")
+    assert b.role_name == "joining" and not [e for e in effects if isinstance(e, InstallView)]
+
+
+def test_a_promiser_under_another_incarnation_is_left_out_of_the_new_view():
+    net, b = electing()
+    b.handle(promise(C, 4), 1.1)
+    renewed = Promise(D, 2, 1, 4, 4, (), True, (2, 9), VIEW4)     # not the d of view 4
+    effects = b.handle(renewed, 1.2)
+    v = View(5, 5, (B, C), (INC["b"], INC["c"]))
+    assert InstallView(v) in effects
+    assert [e.to for e in effects if isinstance(e, Send) and isinstance(e.msg, Broadcast)] == [C]
+    assert b.role.next[C] == 6                      # what c is sent next: after the view
