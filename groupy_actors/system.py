@@ -14,6 +14,7 @@ import os
 import socket
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Iterable, Iterator, Optional
 
 from thespian.actors import ActorSystem
@@ -43,6 +44,18 @@ def _widen_pending_transmits() -> None:
     from thespian.system.transport import asyncTransportBase
     wanted = int(os.environ.get("THESPIAN_MAX_PENDING_TRANSMITS", PENDING_TRANSMITS))
     asyncTransportBase.MAX_PENDING_TRANSMITS = wanted
+
+
+ADMIN_STARTUP = 30.0    # s: Thespian gives a new admin process 5 s to answer
+
+
+def _patient_admin_start() -> None:
+    # On a machine busy with other work the admin process (a fresh Python
+    # importing Thespian) was measured to need more than Thespian's 5 s:
+    # `Group.start` failed with "not a valid or useable ActorSystem Admin"
+    # beside two CPU burners and a test run.
+    from thespian.system import multiprocCommon
+    multiprocCommon.MAX_ADMIN_STARTUP_DELAY = timedelta(seconds=ADMIN_STARTUP)
 
 
 class StartError(Exception):
@@ -161,6 +174,7 @@ def start(kind: str = "tcp", port: Optional[int] = None, log_file: Optional[str]
         if bind is not None:
             caps[transport.BIND_CAPABILITY] = bind
     _widen_pending_transmits()
+    _patient_admin_start()
     try:
         if kind in WITH_PROCESSES:
             with contextlib.nullcontext() if log_file == STDERR else _stdio_to(log_file):
