@@ -280,3 +280,30 @@ def test_a_leaving_leader_hands_over_to_a_member_that_showed_it_is_in():
     effects = a.handle(AppLeave(), 1.3)
     [view] = [e.view for e in effects if isinstance(e, InstallView)]
     assert view.members == (C, B) and view.leader == C
+
+
+def test_a_nack_is_answered_with_what_it_asks_for_one_batch_at_a_time():
+    net = Net("gms4", "abc", resend_batch=3, inflight=1)
+    a = net["a"]
+    for i in range(5):
+        a.handle(AppMcast(i), 1.0)          # entries 4-8: b's window is full, all wait
+    assert a.role.next[B] == 4
+    out = a.handle(Nack(B, 1, 4, 4), 1.1)
+    [again] = [e.msg for e in out if isinstance(e, Send) and e.to == B and e.msg.entries]
+    assert [e.seq for e in again.entries] == [4] and again.top == 4
+    out = a.handle(Nack(B, 1, 5, 9), 1.2)   # more than a batch: the first three
+    [batch] = [e.msg for e in out if isinstance(e, Send) and e.to == B and e.msg.entries]
+    assert [e.seq for e in batch.entries] == [5, 6, 7] and batch.top == 7
+    assert a.role.next[B] == 8 and a.stats["resent"] == 4
+
+
+def test_answers_of_another_epoch_count_for_nothing():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)            # entry 4
+    out = a.handle(Nack(B, 2, 4, 4), 1.1)
+    assert not [e for e in out if isinstance(e, Send) and isinstance(e.msg, Broadcast)
+                and e.msg.entries]
+    a.handle(Ack(B, 2, 4, 99), 1.2)
+    a.handle(Ack(C, 2, 4, 99), 1.2)
+    assert a.role.stable == 1 and a.role.acked == {B: 1, C: 2}
