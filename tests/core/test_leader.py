@@ -307,3 +307,27 @@ def test_answers_of_another_epoch_count_for_nothing():
     a.handle(Ack(B, 2, 4, 99), 1.2)
     a.handle(Ack(C, 2, 4, 99), 1.2)
     assert a.role.stable == 1 and a.role.acked == {B: 1, C: 2}
+
+
+def test_a_joiner_that_missed_its_admission_is_sent_the_stream_again_from_it():
+    net = Net("gms4", "a")
+    a = net["a"]
+    a.handle(Join(B, (0, 0)), 1.0)          # view 2 admits b; say it is lost
+    a.handle(AppMcast("x"), 1.1)            # entry 3
+    out = a.handle(Join(B, (0, 0)), 1.2)    # b asks again: it has nothing
+    [again] = [e.msg for e in out if isinstance(e, Send) and e.to == B
+               and isinstance(e.msg, Broadcast)]
+    assert [type(e).__name__ for e in again.entries] == ["View", "Msg"]
+    assert [e.seq for e in again.entries] == [2, 3] and again.entries[0].members == (A, B)
+    assert a.role.next[B] == 4 and a.view.view_id == 2      # no new view for it
+
+
+def test_an_old_copy_of_a_join_from_a_member_that_is_in_changes_nothing():
+    net = Net("gms4", "a")
+    a = net["a"]
+    a.handle(Join(B, (0, 0)), 1.0)
+    a.handle(Ack(B, 1, 2, 1), 1.1)          # b delivered its admission
+    out = a.handle(Join(B, (0, 0)), 1.2)
+    assert not [e for e in out if isinstance(e, Send) and isinstance(e.msg, Broadcast)
+                and e.msg.entries]
+    assert a.view.view_id == 2
