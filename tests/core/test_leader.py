@@ -331,3 +331,17 @@ def test_an_old_copy_of_a_join_from_a_member_that_is_in_changes_nothing():
     assert not [e for e in out if isinstance(e, Send) and isinstance(e.msg, Broadcast)
                 and e.msg.entries]
     assert a.view.view_id == 2
+
+
+def test_a_leaving_leaders_last_word_brings_each_member_up_to_its_last_view():
+    net = Net("gms4", "abc", inflight=1)
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)            # entry 4: b's window is full, it waits
+    out = a.handle(AppLeave(), 1.1)
+    v = View(5, 4, (B, C), (INC["b"], INC["c"]))
+    to_b = [e.msg for e in out if isinstance(e, Send) and e.to == B]
+    last = to_b[-1]
+    assert isinstance(last, Broadcast) and [e.seq for e in last.entries] == [4, 5]
+    assert last.entries[-1] == v and last.top == 5 and last.commit == a.commit == 5
+    assert last.start == 1                  # the regime began at view 1
+    assert out[-1] == Stop("left the group") and InstallView(v) in out
