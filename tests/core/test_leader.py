@@ -345,3 +345,16 @@ def test_a_leaving_leaders_last_word_brings_each_member_up_to_its_last_view():
     assert last.entries[-1] == v and last.top == 5 and last.commit == 0   # (plain mode)
     assert last.start == 1                  # the regime began at view 1
     assert out[-1] == Stop("left the group") and InstallView(v) in out
+
+
+def test_the_leader_sends_an_idle_member_a_heartbeat_every_heartbeat_period():
+    net = Net("gms4", "abc", heartbeat=0.5)     # everyone was last sent something at 0
+    a = net["a"]
+
+    def beats(t):
+        return [(e.to, e.msg.entries, e.msg.top) for e in a.handle(Tick(), t)
+                if isinstance(e, Send) and isinstance(e.msg, Broadcast)]
+    assert beats(0.4) == []
+    assert beats(0.5) == [(B, (), 3), (C, (), 3)]      # exactly one period later
+    assert beats(0.7) == []
+    assert beats(1.0) == [(B, (), 3), (C, (), 3)]
