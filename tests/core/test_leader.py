@@ -358,3 +358,17 @@ def test_the_leader_sends_an_idle_member_a_heartbeat_every_heartbeat_period():
     assert beats(0.5) == [(B, (), 3), (C, (), 3)]      # exactly one period later
     assert beats(0.7) == []
     assert beats(1.0) == [(B, (), 3), (C, (), 3)]
+
+
+def test_a_member_exactly_max_lag_behind_is_kept_and_one_more_is_expelled():
+    net = Net("gms4", "abc", max_lag=5, suspect_after=100.0, ack_timeout=100.0)
+    a = net["a"]
+    for i in range(5):
+        a.handle(AppMcast(i), 1.0)              # entries 4-8
+    a.handle(Ack(C, 1, 8), 1.0)
+    a.handle(Ack(B, 1, 3), 1.0)                 # b: 8 - 3 = 5 behind
+    assert not [e for e in a.handle(Tick(), 1.1) if isinstance(e, Send)
+                and isinstance(e.msg, Expelled)]
+    a.handle(AppMcast(5), 1.2)                  # entry 9: now 6 behind
+    a.handle(Ack(C, 1, 9), 1.2)
+    assert Send(B, Expelled(A, 1, 4, "fell too far behind")) in a.handle(Tick(), 1.3)
