@@ -372,3 +372,16 @@ def test_a_member_exactly_max_lag_behind_is_kept_and_one_more_is_expelled():
     a.handle(AppMcast(5), 1.2)                  # entry 9: now 6 behind
     a.handle(Ack(C, 1, 9), 1.2)
     assert Send(B, Expelled(A, 1, 4, "fell too far behind")) in a.handle(Tick(), 1.3)
+
+
+def test_what_a_member_acknowledged_is_not_sent_to_it_again():
+    net = Net("gms4", "abc", inflight=1)
+    a = net["a"]
+    for i in range(3):
+        a.handle(AppMcast(i), 1.0)          # entries 4-6; b's window is full: all wait
+    assert a.role.next[B] == 4
+    # b has them anyway (a resend, say) and says so; the window opens too.
+    out = a.handle(Ack(B, 1, 6, a.role.serial[B]), 1.1)
+    assert a.role.next[B] == 7 and a.role.acked[B] == 6
+    assert not [e for e in out if isinstance(e, Send) and e.to == B
+                and isinstance(e.msg, Broadcast) and e.msg.entries]
