@@ -117,3 +117,16 @@ def test_entries_too_far_ahead_are_refused():
     s = Stream("gapless", keep=True, holdback=3)
     assert s.add(m(3))                      # received 0 + 3: at the edge, kept
     assert not s.add(m(4)) and 4 not in s.entries
+
+
+def test_a_state_transfer_missing_only_its_first_entry_trims_through_it():
+    s = Stream("gapless", keep=True)
+    s.reset(1)
+    s.cover([m(3), m(4)], 4)                        # 2 was no longer kept by the sender
+    assert s.trimmed == 2 and s.range(1, 4) == [m(3), m(4)]
+
+
+def test_by_default_a_hundred_thousand_entries_may_wait_beyond_a_gap():
+    s = Stream("gapless", keep=True)
+    assert s.add(m(100_000))
+    assert not s.add(m(100_001)) and 100_001 not in s.entries
