@@ -2,26 +2,40 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from ..events import AppLeave, AppMcast, Down, Tick
+from ..events import LOCAL_EVENTS, AppLeave, AppMcast, Down, Start, Tick
 from ..member import Member
-from ..messages import Expelled, Inquiry, Mcast, Promise, Propose, Reject, View  # noqa: F401
+from ..messages import WIRE_MESSAGES, Expelled, Inquiry, Mcast, Promise, Propose, Reject, View
 
 if TYPE_CHECKING:
     from ..gms import Gms
 
+# What `Gms.handle_one` passes to a role: every wire message and local
+# event but Start, which the core handles itself.
+ROLE_EVENTS: frozenset[type] = frozenset(WIRE_MESSAGES + LOCAL_EVENTS) - {Start}
+
+Handler = Callable[[Any, "Gms", Any], None]
+
 
 class Role:
+    """A state of the core. Each role class spells out, in `HANDLERS`, the
+    function that handles each event type, starting from its parent's
+    table (`**Role.HANDLERS`), so that grep finds who handles a message;
+    the types it drops on purpose are in `IGNORES`. tests/core/
+    test_handlers.py holds every role to one or the other for every type."""
+
     name = "?"
     clocked = False     # own multicasts wait for earlier ones to be sequenced
+    IGNORES: ClassVar[frozenset[type]] = frozenset()
 
     def dispatch(self, g: "Gms", event: Any) -> None:
-        handler = getattr(self, "on_" + type(event).__name__, None)
+        # Plain functions called with `self`: no bound method made per event.
+        handler = self.HANDLERS.get(type(event))
         if handler is None:
             g.note(f"{self.name} ignores {type(event).__name__}", logging.DEBUG)
             return
-        handler(g, event)
+        handler(self, g, event)
 
     # -- hooks the core calls ------------------------------------------------
 
@@ -85,6 +99,17 @@ class Role:
             g.rejoin(f"expelled by {x.src}: {x.reason}", x.src)
         else:
             g.note(f"ignored expulsion from {x.src} (epoch {x.epoch})", logging.WARNING)
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        AppMcast: on_AppMcast,
+        AppLeave: on_AppLeave,
+        Tick: on_Tick,
+        Down: on_Down,
+        Inquiry: on_Inquiry,
+        Propose: on_Propose,
+        Reject: on_Reject,
+        Expelled: on_Expelled,
+    }
 
 
 def removed(g: "Gms", who: Member) -> bool:

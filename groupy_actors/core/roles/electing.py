@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..events import Down
+from ..events import Down, SnapshotReady, Tick
 from ..member import Member
-from ..messages import Broadcast, Entry, Expelled, Inquiry, Promise, Reject, View
-from .base import Role
+from ..messages import (Ack, Assent, Broadcast, Entry, Inquiry, Join, JoinRefused, Leave,
+                        Mcast, Nack, Promise, Reject, State, StateRequest, View)
+from .base import Handler, Role
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -211,7 +212,19 @@ class Electing(Role):
     def _later(self, g: "Gms", msg: Any) -> None:
         self.queue.append(msg)
 
-    on_Join = on_Mcast = on_Leave = on_StateRequest = _later
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Promise: on_Promise,
+        Down: on_Down,
+        Tick: on_Tick,
+        Reject: on_Reject,
+        Broadcast: on_Broadcast,
+        Join: _later,
+        Mcast: _later,
+        Leave: _later,
+        StateRequest: _later,
+    }
+    IGNORES = frozenset({Ack, Assent, JoinRefused, Nack, SnapshotReady, State})
 
     def finish(self, g: "Gms") -> None:
         from .leader import Leader, note_sequenced

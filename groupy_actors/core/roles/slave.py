@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from ..events import Down
+from ..events import Down, SnapshotReady, Tick
 from ..member import Member
-from ..messages import (Ack, Assent, Broadcast, Join, Leave, Mcast, Nack, Propose, Reject,
-                        State, StateRequest, View)
-from .base import Role
+from ..messages import (Ack, Assent, Broadcast, Join, JoinRefused, Leave, Mcast, Nack, Promise,
+                        Propose, Reject, State, StateRequest, View)
+from .base import Handler, Role
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -123,6 +123,23 @@ class Slave(Role):
             g.ask_state()
         if g.leaving and g.now - g.leave_at >= g.t.leave_retry:
             g.try_leave()
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Mcast: on_Mcast,
+        Join: on_Join,
+        Propose: on_Propose,
+        Leave: on_Leave,
+        StateRequest: on_StateRequest,
+        Broadcast: on_Broadcast,
+        Reject: on_Reject,
+        Ack: on_Ack,
+        Nack: on_Nack,
+        State: on_State,
+        Down: on_Down,
+        Tick: on_Tick,
+    }
+    IGNORES = frozenset({Assent, JoinRefused, Promise, SnapshotReady})
 
     def on_view(self, g: "Gms", old: View | None, new: View) -> None:
         if g.me not in new.members:
