@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from thespian.actors import ActorExitRequest, ActorSystemMessage
@@ -31,13 +32,21 @@ def log() -> logging.Logger:
     return logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class AppWake:
-    """A timer payload of the application's (`key`: a timer or "report")."""
+    """A wakeup payload of the runner's: its host hands it to the runner."""
 
-    __slots__ = ("key",)
 
-    def __init__(self, key: Any) -> None:
-        self.key = key
+@dataclass(frozen=True, slots=True)
+class AppTimer(AppWake):
+    """The application's timer `key` (`group.after`) is due."""
+
+    key: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTimer(AppWake):
+    """The coalesced status report is due."""
 
 
 class _Context:
@@ -142,8 +151,12 @@ class AppRunner:
         elif kind is Stop:
             app.stopped(msg.reason)
             self.report()
-        elif kind is AppWake:
-            self.wakeup(msg.key)
+        elif kind is AppTimer:
+            if msg.key in self.timers:
+                self.timers.pop(msg.key)()
+        elif kind is ReportTimer:
+            self.report_due = False
+            self.report()
         elif kind is Quiet:
             quiet = getattr(app, "quiet", None)
             if quiet:
@@ -172,19 +185,12 @@ class AppRunner:
     def timer(self, seconds: float, callback: Callable[[], None]) -> None:
         self.next_timer += 1
         self.timers[self.next_timer] = callback
-        self.wakeup_after(max(0.0, seconds), AppWake(self.next_timer))
-
-    def wakeup(self, key: Any) -> None:
-        if key == "report":
-            self.report_due = False
-            self.report()
-        elif key in self.timers:
-            self.timers.pop(key)()
+        self.wakeup_after(max(0.0, seconds), AppTimer(self.next_timer))
 
     def report_soon(self) -> None:
         if not self.report_due and self.observer is not None:
             self.report_due = True
-            self.wakeup_after(REPORT_EVERY, AppWake("report"))
+            self.wakeup_after(REPORT_EVERY, ReportTimer())
 
     def report(self) -> None:
         if self.observer is not None and self.app is not None:

@@ -15,6 +15,7 @@ the directory there, asks it whether our name is free, and joins through it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Optional
 
@@ -32,6 +33,11 @@ AGENT = "groupy-directory"      # the agent's global name on its actor system
 
 def log() -> logging.Logger:
     return logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDeadline:
+    """Wakeup payload: the time given to join the cluster is up."""
 
 
 class NodeAgent(ActorTypeDispatcher):
@@ -53,7 +59,7 @@ class NodeAgent(ActorTypeDispatcher):
             self.spawn(None)
         else:
             self.notifyOnSystemRegistrationChanges(True)
-            self.wakeupAfter(timedelta(seconds=msg.wait), payload="joining")
+            self.wakeupAfter(timedelta(seconds=msg.wait), payload=JoinDeadline())
 
     def receiveMsg_ActorSystemConventionUpdate(self, msg: ActorSystemConventionUpdate,
                                                sender: Any) -> None:
@@ -104,7 +110,7 @@ class NodeAgent(ActorTypeDispatcher):
         log().error("this node's directory exited")
 
     def receiveMsg_WakeupMessage(self, msg: WakeupMessage, sender: Any) -> None:
-        if msg.payload == "joining" and not self.ready:
+        if type(msg.payload) is JoinDeadline and not self.ready:
             if self.asked is None:
                 self.fail(f"no node of the cluster answered within {self.init.wait:g}s "
                           "(is --convention right, and do the nodes share the secret?)")
