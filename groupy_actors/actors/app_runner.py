@@ -10,7 +10,6 @@ set a timer, and its own address.
 """
 from __future__ import annotations
 
-import logging
 import random
 import time
 from dataclasses import dataclass
@@ -18,18 +17,13 @@ from typing import Any, Callable, Optional
 
 from thespian.actors import ActorExitRequest, ActorSystemMessage
 
-from ..application import Application, GroupView, Message
+from ..application import Application, GroupView, message_of
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
+from ..logs import log
 from .messages import AppBatch, AppInit, AppRecord, AskState, Quiet, Report, ReportNow
 
 REPORT_EVERY = 0.1      # seconds: status reports are coalesced to this rate
-
-
-def log() -> logging.Logger:
-    """Looked up at each use: Thespian replaces the logging machinery in
-    every actor process after our modules were imported."""
-    return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +103,7 @@ class AppRunner:
         try:
             self.dispatch(msg)
         except Exception:
-            log().exception("application of %s failed on %s", self.name, type(msg).__name__)
+            log(__name__).exception("application of %s failed on %s", self.name, type(msg).__name__)
 
     def dispatch(self, msg: Any) -> None:
         kind = type(msg)
@@ -129,9 +123,10 @@ class AppRunner:
         if kind is Deliver:
             m = msg.msg
             if m.seq <= self.last_seq:
-                log().error("%s: delivery %s came after %s", self.name, m.seq, self.last_seq)
+                log(__name__).error("%s: delivery %s came after %s", self.name, m.seq,
+                                    self.last_seq)
             self.last_seq = m.seq
-            app.deliver(Message(m.payload, m.sender.name, m.id, m.seq, msg.view_id))
+            app.deliver(message_of(msg))
         elif kind is InstallView:
             v = msg.view
             app.view(GroupView(v.view_id, tuple(x.name for x in v.members), msg.restored))
@@ -144,9 +139,10 @@ class AppRunner:
             self.report_soon()
         elif kind is Rejoining:
             self.last_seq = 0
-            log().warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
+            log(__name__).warning("%s was put out of the group (%s); joining again", self.name,
+                                  msg.reason)
         elif kind is Halt:
-            log().warning("%s halted: %s", self.name, msg.reason)
+            log(__name__).warning("%s halted: %s", self.name, msg.reason)
             self.report_soon()
         elif kind is Stop:
             app.stopped(msg.reason)

@@ -12,7 +12,6 @@ once the effects of the current events are carried out.
 """
 from __future__ import annotations
 
-import logging
 import os
 import random
 import signal
@@ -29,6 +28,7 @@ from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Not
                     Watch)
 from ..core.messages import source_of
 from ..core.validate import known
+from ..logs import log
 from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
 from .app_runner import AppRunner, AppTimer, AppWake, ReportTimer
@@ -38,12 +38,6 @@ from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaul
                        MemberState, Observed, AskState, Quiet, ReportNow, RoleChanged, Started,
                        Stats, UnwatchRequest, WatchRequest)
 
-
-
-def log() -> logging.Logger:
-    """Looked up at each use: Thespian replaces the logging machinery in
-    every actor process after our modules were imported."""
-    return logging.getLogger(__name__)
 
 FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Halt, Stop)
 OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Halt, Stop)
@@ -144,7 +138,7 @@ class MemberActor(Actor):
             self.dispatch(msg, sender)
             self.run_local()
         except Exception:               # never let Thespian retry a message
-            log().exception("%s: failed on %s", self.me, type(msg).__name__)
+            log(__name__).exception("%s: failed on %s", self.me, type(msg).__name__)
         self.send_out()
 
     def dispatch(self, msg: Any, sender: Any) -> None:
@@ -197,15 +191,16 @@ class MemberActor(Actor):
         if handler is not None:
             handler(self, msg.payload, sender)
         else:
-            log().warning("%s: dropped a wakeup of unknown kind %s", self.me,
-                          type(msg.payload).__name__)
+            log(__name__).warning("%s: dropped a wakeup of unknown kind %s", self.me,
+                                  type(msg.payload).__name__)
 
     def on_crash(self, msg: Crash, sender: Any) -> None:
         self.crash()
 
     def on_cut(self, msg: Cut, sender: Any) -> None:
         self.cut = msg.names
-        log().warning("%s: cut off from %s", self.me, ", ".join(sorted(msg.names)) or "nobody")
+        log(__name__).warning("%s: cut off from %s", self.me,
+                              ", ".join(sorted(msg.names)) or "nobody")
 
     def on_report_now(self, msg: ReportNow, sender: Any) -> None:
         if self.core is not None:
@@ -232,8 +227,8 @@ class MemberActor(Actor):
             self.runner.handle(msg)
 
     def on_poison(self, msg: PoisonMessage, sender: Any) -> None:
-        log().warning("%s: a message we sent made its receiver fail: %s",
-                      self.me, msg.details)
+        log(__name__).warning("%s: a message we sent made its receiver fail: %s",
+                              self.me, msg.details)
 
     def ignore(self, msg: Any, sender: Any) -> None:
         pass
@@ -301,7 +296,7 @@ class MemberActor(Actor):
     def to_core(self, msg: Any, sender: Any) -> None:
         """A message for the core (or, embedded, for the application)."""
         if self.core is None:
-            log().warning("member not started yet: dropped %s", type(msg).__name__)
+            log(__name__).warning("member not started yet: dropped %s", type(msg).__name__)
         elif self.runner is not None and not known(msg):
             self.runner.handle(msg, sender)     # not the protocol's: the application's
         elif self.cut and _cut_off(source_of(msg), self.cut):
@@ -381,7 +376,7 @@ class MemberActor(Actor):
         elif kind is Unwatch:
             self.send(e.member.contact.supervisor, UnwatchRequest(self.myAddress, e.member))
         elif kind is Note:
-            log().log(e.level, "%s: %s", self.me, e.text)
+            log(__name__).log(e.level, "%s: %s", self.me, e.text)
         else:
             if kind is InstallView:
                 self.view_at = time.time()
@@ -393,7 +388,7 @@ class MemberActor(Actor):
                 else:
                     self.to_app.add(e)
             if kind is Stop:
-                log().info("%s stops: %s", self.me, e.reason)
+                log(__name__).info("%s stops: %s", self.me, e.reason)
                 self.wakeupAfter(EXIT_AFTER, payload=EXIT_TIMER)
 
     def send_out(self) -> None:
@@ -447,7 +442,7 @@ class MemberActor(Actor):
                 self.send(address, msg)
         if f.crash_on_send and self.core.role_name in ("leader", "electing") \
                 and self.rng.random() < f.crash_on_send:
-            log().warning("%s: crashing right after a send (injected)", self.me)
+            log(__name__).warning("%s: crashing right after a send (injected)", self.me)
             self.crash("injected, right after a send as " + self.core.role_name)
 
     def crash(self, how: str = "") -> None:

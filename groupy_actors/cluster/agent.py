@@ -14,7 +14,6 @@ the directory there, asks it whether our name is free, and joins through it.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Optional
@@ -24,15 +23,12 @@ from thespian.actors import ActorSystemConventionUpdate, ActorTypeDispatcher, Wa
 from ..actors.messages import Contact, Gone, Observed, Spawn, SpawnFailed, Spawned
 from ..actors.supervisor import Supervisor
 from ..core import Member, Stop
+from ..logs import log
 from .directory import Directory
 from .messages import (DIRECTORY_CAPABILITY, AgentFailed, AgentInit, AgentReady, DirectoryEntry,
                        DirectoryReady, Here, NameAnswer, NameCheck, StopNode, Where)
 
 AGENT = "groupy-directory"      # the agent's global name on its actor system
-
-
-def log() -> logging.Logger:
-    return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +100,10 @@ class NodeAgent(ActorTypeDispatcher):
             if isinstance(what, Stop) and not self.ready:
                 self.fail(f"the node's directory could not join: {what.reason}")
             elif isinstance(what, Stop):
-                log().error("this node's directory stopped: %s", what.reason)
+                log(__name__).error("this node's directory stopped: %s", what.reason)
 
     def receiveMsg_Gone(self, msg: Gone, sender: Any) -> None:
-        log().error("this node's directory exited")
+        log(__name__).error("this node's directory exited")
 
     def receiveMsg_WakeupMessage(self, msg: WakeupMessage, sender: Any) -> None:
         if type(msg.payload) is JoinDeadline and not self.ready:
@@ -119,7 +115,7 @@ class NodeAgent(ActorTypeDispatcher):
                           f"within {self.init.wait:g}s")
 
     def fail(self, reason: str) -> None:
-        log().error("%s", reason)
+        log(__name__).error("%s", reason)
         if self.starter is not None:
             self.send(self.starter, AgentFailed(reason))
             self.starter = None
@@ -129,5 +125,5 @@ class NodeAgent(ActorTypeDispatcher):
         self.send(sender, Here(node, self.entry.app if self.entry and self.ready else None, sender))
 
     def receiveMsg_StopNode(self, msg: StopNode, sender: Any) -> None:
-        log().warning("stopping this node's actor system, as asked")
+        log(__name__).warning("stopping this node's actor system, as asked")
         self.actorSystemShutdown()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Optional
 
+from .clock import NEVER
 from .config import Config
 from .effects import (Accepted, Deliver, InstallView, Note, Rejoining, Restore,
                       Send, StartTimer, Stop, Unwatch, Watch)
@@ -19,8 +20,6 @@ from .messages import (Ack, Broadcast, Entry, Inc, Join, Leave, Mcast, Msg, Nack
                        Reject, State, StateRequest, View, inc_text)
 from .stream import Stream
 from .validate import problem
-
-NEVER = float("-inf")
 
 
 def msg_id(mc: Mcast) -> str:

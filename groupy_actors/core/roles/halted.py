@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..clock import NEVER
 from ..events import SnapshotReady, Tick
 from ..messages import (Ack, Assent, Broadcast, Expelled, Join, JoinRefused, Leave, Mcast, Nack,
                         Promise, Propose, Reject, State, StateRequest, View)
@@ -34,8 +35,6 @@ from .base import Handler, Role
 
 if TYPE_CHECKING:
     from ..gms import Gms
-
-NEVER = float("-inf")
 
 
 class Halted(Role):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, ClassVar
 
+from ..clock import NEVER
 from ..events import SnapshotReady, Tick
 from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Expelled, Inquiry, Join, JoinRefused, Leave,
@@ -24,7 +25,7 @@ class Joining(Role):
         self.patient = patient
         self.started = self.tried = now
         self.tries = 0
-        self.asked = float("-inf")
+        self.asked = NEVER
 
     @property
     def contact(self) -> Member:

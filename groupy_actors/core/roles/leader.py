@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 
+from ..clock import NEVER
 from ..effects import TakeSnapshot
 from ..events import Down, SnapshotReady, Tick
 from ..member import Member
@@ -16,8 +17,6 @@ from .quorum import Quorum, majority
 
 if TYPE_CHECKING:
     from ..gms import Gms
-
-NEVER = float("-inf")
 
 
 @dataclass(slots=True)

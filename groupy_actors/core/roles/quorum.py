@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from ..clock import NEVER
 from ..effects import Halt
 from ..member import Member
 from ..messages import Assent, Propose, View
@@ -25,8 +26,6 @@ from ..messages import Assent, Propose, View
 if TYPE_CHECKING:
     from ..gms import Gms
     from .leader import Leader
-
-NEVER = float("-inf")
 
 
 def majority(n: int) -> int:
