@@ -81,8 +81,7 @@ class Role:
             if g.config.quorum:
                 # A higher ballot is no sign that its takeover succeeded:
                 # stop, keeping history and vote (see Halted).
-                from .quorum import halt
-                halt(g, f"{r.src} follows a newer ballot (epoch {r.epoch})")
+                g.halt(f"{r.src} follows a newer ballot (epoch {r.epoch})")
             else:
                 g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
 
@@ -131,16 +130,15 @@ def promise(g: "Gms", q: Inquiry) -> None:
         g.note(f"no promise to {q.src}: not a member of view {g.view.view_id}", logging.WARNING)
         return
     if q.ballot > g.ballot:
-        from .slave import Slave
         g.ballot, g.epoch = q.ballot, q.epoch
         g.leader = q.src
         g.regime_start = 0          # learned from its first broadcast
         # It may wait up to takeover_timeout for others before its first
         # view: suspecting it sooner deposes a candidate about to succeed.
         g.heard_at = g.now + g.t.takeover_timeout
-        if not isinstance(g.role, Slave):
+        if g.role.name != "slave":
             g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)
-            g.become(Slave())
+            g.become_slave()
         g.watch_only((q.src,))
     s = g.stream
     g.send(q.src, Promise(g.me, q.epoch, g.log_epoch, s.delivered, s.received,

@@ -32,6 +32,7 @@ from ..events import SnapshotReady, Tick
 from ..messages import (Ack, Assent, Broadcast, Expelled, Join, JoinRefused, Leave, Mcast, Nack,
                         Promise, Propose, Reject, State, StateRequest, View)
 from .base import Handler, Role
+from .electing import start_takeover
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -56,7 +57,6 @@ class Halted(Role):
             return
         rank = view.voters.index(g.me)
         if g.now - self.since >= g.t.suspect_after + rank * g.t.takeover_timeout:
-            from .electing import start_takeover
             g.suspects = set()
             g.note("halted for a suspicion time: trying to take over", logging.WARNING)
             start_takeover(g)
