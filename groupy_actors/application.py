@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+
+if TYPE_CHECKING:
+    from .core.effects import Deliver
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,12 @@ class Message:
     id: str
     seq: int
     view_id: int
+
+
+def message_of(d: "Deliver") -> Message:
+    """What the application is handed for the core's Deliver effect."""
+    m = d.msg
+    return Message(m.payload, m.sender.name, m.id, m.seq, d.view_id)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, Callable, Optional
 from thespian.actors import ActorExitRequest
 
 from . import system as systems, trace
-from .application import Application, GroupView, Message, Recorder
+from .application import Application, GroupView, Message, Recorder, message_of
 from .core import (AppLeave, AppMcast, Config, Deliver, InstallView, Member, Rejoining, Stop,
                    Timing)
 from .actors.messages import (AppRecord, Contact, Crash, Cut, LinkFaults, Observed, Quiet, Report,
@@ -455,8 +455,7 @@ class Group:
         if isinstance(what, Deliver):
             info.delivered += 1
             if info.on_deliver:
-                m = what.msg
-                info.on_deliver(Message(m.payload, m.sender.name, m.id, m.seq, what.view_id))
+                info.on_deliver(message_of(what))
         elif isinstance(what, InstallView):
             v = what.view
             info.view_id, info.members = v.view_id, tuple(x.name for x in v.members)

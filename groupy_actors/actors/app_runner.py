@@ -10,34 +10,37 @@ set a timer, and its own address.
 """
 from __future__ import annotations
 
-import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from thespian.actors import ActorExitRequest, ActorSystemMessage
 
-from ..application import Application, GroupView, Message
+from ..application import Application, GroupView, message_of
 from ..core import (AppLeave, AppMcast, Deliver, Halt, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop, TakeSnapshot)
+from ..logs import log
 from .messages import AppBatch, AppInit, AppRecord, AskState, Quiet, Report, ReportNow
 
 REPORT_EVERY = 0.1      # seconds: status reports are coalesced to this rate
 
 
-def log() -> logging.Logger:
-    """Looked up at each use: Thespian replaces the logging machinery in
-    every actor process after our modules were imported."""
-    return logging.getLogger(__name__)
-
-
+@dataclass(frozen=True, slots=True)
 class AppWake:
-    """A timer payload of the application's (`key`: a timer or "report")."""
+    """A wakeup payload of the runner's: its host hands it to the runner."""
 
-    __slots__ = ("key",)
 
-    def __init__(self, key: Any) -> None:
-        self.key = key
+@dataclass(frozen=True, slots=True)
+class AppTimer(AppWake):
+    """The application's timer `key` (`group.after`) is due."""
+
+    key: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTimer(AppWake):
+    """The coalesced status report is due."""
 
 
 class _Context:
@@ -100,7 +103,7 @@ class AppRunner:
         try:
             self.dispatch(msg)
         except Exception:
-            log().exception("application of %s failed on %s", self.name, type(msg).__name__)
+            log(__name__).exception("application of %s failed on %s", self.name, type(msg).__name__)
 
     def dispatch(self, msg: Any) -> None:
         kind = type(msg)
@@ -120,9 +123,10 @@ class AppRunner:
         if kind is Deliver:
             m = msg.msg
             if m.seq <= self.last_seq:
-                log().error("%s: delivery %s came after %s", self.name, m.seq, self.last_seq)
+                log(__name__).error("%s: delivery %s came after %s", self.name, m.seq,
+                                    self.last_seq)
             self.last_seq = m.seq
-            app.deliver(Message(m.payload, m.sender.name, m.id, m.seq, msg.view_id))
+            app.deliver(message_of(msg))
         elif kind is InstallView:
             v = msg.view
             app.view(GroupView(v.view_id, tuple(x.name for x in v.members), msg.restored))
@@ -135,15 +139,20 @@ class AppRunner:
             self.report_soon()
         elif kind is Rejoining:
             self.last_seq = 0
-            log().warning("%s was put out of the group (%s); joining again", self.name, msg.reason)
+            log(__name__).warning("%s was put out of the group (%s); joining again", self.name,
+                                  msg.reason)
         elif kind is Halt:
-            log().warning("%s halted: %s", self.name, msg.reason)
+            log(__name__).warning("%s halted: %s", self.name, msg.reason)
             self.report_soon()
         elif kind is Stop:
             app.stopped(msg.reason)
             self.report()
-        elif kind is AppWake:
-            self.wakeup(msg.key)
+        elif kind is AppTimer:
+            if msg.key in self.timers:
+                self.timers.pop(msg.key)()
+        elif kind is ReportTimer:
+            self.report_due = False
+            self.report()
         elif kind is Quiet:
             quiet = getattr(app, "quiet", None)
             if quiet:
@@ -172,19 +181,12 @@ class AppRunner:
     def timer(self, seconds: float, callback: Callable[[], None]) -> None:
         self.next_timer += 1
         self.timers[self.next_timer] = callback
-        self.wakeup_after(max(0.0, seconds), AppWake(self.next_timer))
-
-    def wakeup(self, key: Any) -> None:
-        if key == "report":
-            self.report_due = False
-            self.report()
-        elif key in self.timers:
-            self.timers.pop(key)()
+        self.wakeup_after(max(0.0, seconds), AppTimer(self.next_timer))
 
     def report_soon(self) -> None:
         if not self.report_due and self.observer is not None:
             self.report_due = True
-            self.wakeup_after(REPORT_EVERY, AppWake("report"))
+            self.wakeup_after(REPORT_EVERY, ReportTimer())
 
     def report(self) -> None:
         if self.observer is not None and self.app is not None:

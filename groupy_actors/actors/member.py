@@ -12,14 +12,13 @@ once the effects of the current events are carried out.
 """
 from __future__ import annotations
 
-import logging
 import os
 import random
 import signal
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from thespian.actors import (Actor, ActorExitRequest, ChildActorExited, PoisonMessage,
                              WakeupMessage)
@@ -29,9 +28,10 @@ from ..core import (Accepted, Deliver, Down, Gms, Halt, InstallView, Member, Not
                     Watch)
 from ..core.messages import source_of
 from ..core.validate import known
+from ..logs import log
 from ..observe.probe import Probe, stats_of
 from .app_link import AppLink
-from .app_runner import AppRunner, AppWake
+from .app_runner import AppRunner, AppTimer, AppWake, ReportTimer
 from .transfer import PieceAck, Receiver, Sender, StatePiece
 from .fifo import Numbering, Reorder, Seq
 from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaults, MemberInit,
@@ -39,30 +39,53 @@ from .messages import (AppAck, Bundle, Crash, Crashed, Cut, DeadLetter, LinkFaul
                        Stats, UnwatchRequest, WatchRequest)
 
 
-
-def log() -> logging.Logger:
-    """Looked up at each use: Thespian replaces the logging machinery in
-    every actor process after our modules were imported."""
-    return logging.getLogger(__name__)
-
 FOR_THE_APP = (Deliver, InstallView, Restore, TakeSnapshot, Rejoining, Halt, Stop)
 OBSERVED = (Deliver, InstallView, Restore, Accepted, Rejoining, Halt, Stop)
 PER_MESSAGE = (Deliver, Accepted)       # left out when not tracing
 
 
-class _Delayed:
-    """Wakeup payload: a send held back by the injected delay."""
+# Wakeup payloads: which of our timers fired.
 
-    __slots__ = ("to", "msg")
-
-    def __init__(self, to: Any, msg: Any) -> None:
-        self.to, self.msg = to, msg
+@dataclass(frozen=True, slots=True)
+class TickTimer:
+    """The core's timer (StartTimer): a Tick."""
 
 
-_DIE = "die"
-_FLUSH = "flush"
-_EXIT = "exit"
-_LOCAL = "local"
+@dataclass(frozen=True, slots=True)
+class DelayedSend:
+    """A send held back by the injected delay."""
+
+    to: Any
+    msg: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FlushTimer:
+    """Observations have waited OBSERVE_EVERY: send them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitTimer:
+    """A stopped member has lingered EXIT_AFTER: exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class DieTimer:
+    """A crashed member's sends have had time to leave: SIGKILL."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTimer:
+    """An embedded application's events wait for another round."""
+
+
+# One of each: they carry nothing, and a tick needs no new object.
+TICK_TIMER = TickTimer()
+FLUSH_TIMER = FlushTimer()
+EXIT_TIMER = ExitTimer()
+DIE_TIMER = DieTimer()
+LOCAL_TIMER = LocalTimer()
+
 # Rounds of an embedded application's own events handled in one go; more
 # wait for a wakeup, so an application that multicasts on every delivery
 # (at the leader, delivered at once) cannot hold the actor for ever.
@@ -108,101 +131,172 @@ class MemberActor(Actor):
 
     def receiveMessage(self, msg: Any, sender: Any) -> None:
         if self.crashed:
-            if isinstance(msg, WakeupMessage) and msg.payload == _DIE:
+            if isinstance(msg, WakeupMessage) and type(msg.payload) is DieTimer:
                 os.kill(os.getpid(), signal.SIGKILL)
             return
         try:
             self.dispatch(msg, sender)
             self.run_local()
         except Exception:               # never let Thespian retry a message
-            log().exception("%s: failed on %s", self.me, type(msg).__name__)
+            log(__name__).exception("%s: failed on %s", self.me, type(msg).__name__)
         self.send_out()
 
     def dispatch(self, msg: Any, sender: Any) -> None:
-        kind = type(msg)
-        if kind is Seq:
-            for released in self.reorder.accept(sender, msg, time.monotonic()):
-                self.dispatch(released, sender)
-        elif kind is Bundle:
-            # The core handles a bundle's events in one call, so what they
-            # produce leaves together (the leader's settle).
-            self.batch = []
-            try:
-                for one in msg.msgs:
-                    if type(one) is not Bundle:
-                        self.dispatch(one, sender)
-            finally:
-                events, self.batch = self.batch, None
-            if events:
-                self.run_all(events)
-        elif kind is StatePiece:
-            ack, state, progress = self.state_in.piece(msg)
-            if ack is not None:
-                self.send(msg.reply_to, ack)
-            self.observe(progress)
-            if state is not None:
-                self.dispatch(state, sender)
-        elif kind is PieceAck:
-            self.state_out.acked(msg)
-        elif kind is AppAck:
-            self.to_app.ack(msg.n)
-            if self.probe is not None:
-                self.probe.app_acked(msg.n)
-        elif kind is MemberInit:
-            self.init(msg)
-        elif kind is WakeupMessage:
-            if type(msg.payload) is AppWake:
-                if self.runner is not None:
-                    self.runner.handle(msg.payload)
-            elif msg.payload == _LOCAL:
-                pass                    # run_local, after this
-            elif isinstance(msg.payload, _Delayed):
-                self.send(msg.payload.to, msg.payload.msg)
-            elif msg.payload == _FLUSH:
-                self.flush()
-            elif msg.payload == _EXIT:
-                self.send_to_app(force=True)
-                self.send(self.myAddress, ActorExitRequest())
-            else:
-                for released in self.reorder.expire(time.monotonic()):
-                    self.dispatch(released, sender)
-                self.run(Tick())
-                self.state_out.expire()
-                self.ticks += 1
-                if self.ticks % STATS_EVERY == 0 and not self.crashed:
-                    self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
-        elif kind is Crash:
-            self.crash()
-        elif kind is Cut:
-            self.cut = msg.names
-            log().warning("%s: cut off from %s", self.me, ", ".join(sorted(msg.names)) or "nobody")
-        elif kind is ReportNow:
-            if self.core is not None:
-                self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
-                self.flush()
-            if self.runner is not None:
-                self.runner.handle(msg)
-        elif kind is Quiet:
-            if self.runner is not None:
-                self.runner.handle(msg)
-        elif kind is DeadLetter:
-            self.dead_letter(msg.address)
-        elif kind is AskState:
-            if self.core is not None:
-                v = self.core.view
-                self.send(msg.to, MemberState(
-                    self.me.name, self.core.role_name, v.view_id if v else None,
-                    tuple(m.name for m in v.members) if v else (), self.core.stream.delivered,
-                    self.view_at))
-            if self.runner is not None:
-                self.runner.handle(msg)
-        elif kind in (ActorExitRequest, ChildActorExited):
-            pass
-        elif kind is PoisonMessage:
-            log().warning("%s: a message we sent made its receiver fail: %s",
-                        self.me, msg.details)
-        elif self.core is None:
-            log().warning("member not started yet: dropped %s", kind.__name__)
+        handler = self.HANDLERS.get(type(msg))
+        if handler is not None:
+            handler(self, msg, sender)
+        else:
+            self.to_core(msg, sender)
+
+    # -- the shell's own messages (HANDLERS) ---------------------------------------
+
+    def on_seq(self, msg: Seq, sender: Any) -> None:
+        for released in self.reorder.accept(sender, msg, time.monotonic()):
+            self.dispatch(released, sender)
+
+    def on_bundle(self, msg: Bundle, sender: Any) -> None:
+        # The core handles a bundle's events in one call, so what they
+        # produce leaves together (the leader's settle).
+        self.batch = []
+        try:
+            for one in msg.msgs:
+                if type(one) is not Bundle:
+                    self.dispatch(one, sender)
+        finally:
+            events, self.batch = self.batch, None
+        if events:
+            self.run_all(events)
+
+    def on_state_piece(self, msg: StatePiece, sender: Any) -> None:
+        ack, state, progress = self.state_in.piece(msg)
+        if ack is not None:
+            self.send(msg.reply_to, ack)
+        self.observe(progress)
+        if state is not None:
+            self.dispatch(state, sender)
+
+    def on_piece_ack(self, msg: PieceAck, sender: Any) -> None:
+        self.state_out.acked(msg)
+
+    def on_app_ack(self, msg: AppAck, sender: Any) -> None:
+        self.to_app.ack(msg.n)
+        if self.probe is not None:
+            self.probe.app_acked(msg.n)
+
+    def on_member_init(self, msg: MemberInit, sender: Any) -> None:
+        self.init(msg)
+
+    def on_wakeup(self, msg: WakeupMessage, sender: Any) -> None:
+        handler = self.WAKEUPS.get(type(msg.payload))
+        if handler is not None:
+            handler(self, msg.payload, sender)
+        else:
+            log(__name__).warning("%s: dropped a wakeup of unknown kind %s", self.me,
+                                  type(msg.payload).__name__)
+
+    def on_crash(self, msg: Crash, sender: Any) -> None:
+        self.crash()
+
+    def on_cut(self, msg: Cut, sender: Any) -> None:
+        self.cut = msg.names
+        log(__name__).warning("%s: cut off from %s", self.me,
+                              ", ".join(sorted(msg.names)) or "nobody")
+
+    def on_report_now(self, msg: ReportNow, sender: Any) -> None:
+        if self.core is not None:
+            self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
+            self.flush()
+        if self.runner is not None:
+            self.runner.handle(msg)
+
+    def on_quiet(self, msg: Quiet, sender: Any) -> None:
+        if self.runner is not None:
+            self.runner.handle(msg)
+
+    def on_dead_letter(self, msg: DeadLetter, sender: Any) -> None:
+        self.dead_letter(msg.address)
+
+    def on_ask_state(self, msg: AskState, sender: Any) -> None:
+        if self.core is not None:
+            v = self.core.view
+            self.send(msg.to, MemberState(
+                self.me.name, self.core.role_name, v.view_id if v else None,
+                tuple(m.name for m in v.members) if v else (), self.core.stream.delivered,
+                self.view_at))
+        if self.runner is not None:
+            self.runner.handle(msg)
+
+    def on_poison(self, msg: PoisonMessage, sender: Any) -> None:
+        log(__name__).warning("%s: a message we sent made its receiver fail: %s",
+                              self.me, msg.details)
+
+    def ignore(self, msg: Any, sender: Any) -> None:
+        pass
+
+    HANDLERS: dict[type, Callable[[Any, Any, Any], None]] = {
+        Seq: on_seq,
+        Bundle: on_bundle,
+        StatePiece: on_state_piece,
+        PieceAck: on_piece_ack,
+        AppAck: on_app_ack,
+        MemberInit: on_member_init,
+        WakeupMessage: on_wakeup,
+        Crash: on_crash,
+        Cut: on_cut,
+        ReportNow: on_report_now,
+        Quiet: on_quiet,
+        DeadLetter: on_dead_letter,
+        AskState: on_ask_state,
+        ActorExitRequest: ignore,
+        ChildActorExited: ignore,
+        PoisonMessage: on_poison,
+    }
+
+    # -- timers (WAKEUPS: by the type of the wakeup's payload) ---------------------
+
+    def on_tick(self, timer: TickTimer, sender: Any) -> None:
+        for released in self.reorder.expire(time.monotonic()):
+            self.dispatch(released, sender)
+        self.run(Tick())
+        self.state_out.expire()
+        self.ticks += 1
+        if self.ticks % STATS_EVERY == 0 and not self.crashed:
+            self.observe(Stats(stats_of(self.core, self.probe, time.monotonic())))
+
+    def on_app_wake(self, wake: AppWake, sender: Any) -> None:
+        if self.runner is not None:
+            self.runner.handle(wake)
+
+    def on_local_timer(self, timer: LocalTimer, sender: Any) -> None:
+        pass                            # run_local, after this
+
+    def on_delayed_send(self, delayed: DelayedSend, sender: Any) -> None:
+        self.send(delayed.to, delayed.msg)
+
+    def on_flush_timer(self, timer: FlushTimer, sender: Any) -> None:
+        self.flush()
+
+    def on_exit_timer(self, timer: ExitTimer, sender: Any) -> None:
+        self.send_to_app(force=True)
+        self.send(self.myAddress, ActorExitRequest())
+
+    WAKEUPS: dict[type, Callable[[Any, Any, Any], None]] = {
+        TickTimer: on_tick,
+        AppTimer: on_app_wake,
+        ReportTimer: on_app_wake,
+        LocalTimer: on_local_timer,
+        DelayedSend: on_delayed_send,
+        FlushTimer: on_flush_timer,
+        ExitTimer: on_exit_timer,
+        # DieTimer: only while crashed (receiveMessage)
+    }
+
+    # -- protocol messages -------------------------------------------------------------
+
+    def to_core(self, msg: Any, sender: Any) -> None:
+        """A message for the core (or, embedded, for the application)."""
+        if self.core is None:
+            log(__name__).warning("member not started yet: dropped %s", type(msg).__name__)
         elif self.runner is not None and not known(msg):
             self.runner.handle(msg, sender)     # not the protocol's: the application's
         elif self.cut and _cut_off(source_of(msg), self.cut):
@@ -248,7 +342,7 @@ class MemberActor(Actor):
             events, self.local = self.local, []
             self.run_all(events)
         if self.local:
-            self.wakeupAfter(timedelta(0), payload=_LOCAL)
+            self.wakeupAfter(timedelta(0), payload=LOCAL_TIMER)
 
     def run(self, event: Any) -> None:
         self.run_all((event,))
@@ -276,13 +370,13 @@ class MemberActor(Actor):
         if kind is Send:
             self.outgoing.append((e.to, e.msg))
         elif kind is StartTimer:
-            self.wakeupAfter(timedelta(seconds=e.after))
+            self.wakeupAfter(timedelta(seconds=e.after), payload=TICK_TIMER)
         elif kind is Watch:
             self.send(e.member.contact.supervisor, WatchRequest(self.myAddress, e.member))
         elif kind is Unwatch:
             self.send(e.member.contact.supervisor, UnwatchRequest(self.myAddress, e.member))
         elif kind is Note:
-            log().log(e.level, "%s: %s", self.me, e.text)
+            log(__name__).log(e.level, "%s: %s", self.me, e.text)
         else:
             if kind is InstallView:
                 self.view_at = time.time()
@@ -294,8 +388,8 @@ class MemberActor(Actor):
                 else:
                     self.to_app.add(e)
             if kind is Stop:
-                log().info("%s stops: %s", self.me, e.reason)
-                self.wakeupAfter(EXIT_AFTER, payload=_EXIT)
+                log(__name__).info("%s stops: %s", self.me, e.reason)
+                self.wakeupAfter(EXIT_AFTER, payload=EXIT_TIMER)
 
     def send_out(self) -> None:
         """Send what handling one actor message produced: one message per
@@ -343,12 +437,12 @@ class MemberActor(Actor):
         for _ in range(2 if f.duplicate and self.rng.random() < f.duplicate else 1):
             if f.delay:
                 self.wakeupAfter(timedelta(seconds=self.rng.uniform(0, f.delay)),
-                                 payload=_Delayed(address, msg))
+                                 payload=DelayedSend(address, msg))
             else:
                 self.send(address, msg)
         if f.crash_on_send and self.core.role_name in ("leader", "electing") \
                 and self.rng.random() < f.crash_on_send:
-            log().warning("%s: crashing right after a send (injected)", self.me)
+            log(__name__).warning("%s: crashing right after a send (injected)", self.me)
             self.crash("injected, right after a send as " + self.core.role_name)
 
     def crash(self, how: str = "") -> None:
@@ -359,7 +453,7 @@ class MemberActor(Actor):
         self.crashed = True
         self.flush()
         if self.own_process:
-            self.wakeupAfter(timedelta(milliseconds=20), payload=_DIE)
+            self.wakeupAfter(timedelta(milliseconds=20), payload=DIE_TIMER)
         else:
             self.send(self.myAddress, ActorExitRequest())
 
@@ -374,7 +468,7 @@ class MemberActor(Actor):
         if self.observer is None:
             return
         if not self.pending:
-            self.wakeupAfter(OBSERVE_EVERY, payload=_FLUSH)
+            self.wakeupAfter(OBSERVE_EVERY, payload=FLUSH_TIMER)
         self.pending.append((time.time(), what))
         if len(self.pending) >= 64 or isinstance(what, Stop):
             self.flush()

@@ -9,7 +9,6 @@ member share their fate: when one exits, the other is stopped.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +18,9 @@ from thespian.actors import (ActorExitRequest, ActorTypeDispatcher, ChildActorEx
 from ..core.events import Down
 from ..core.member import Member
 from ..core.messages import source_of
+from ..logs import log
 from .messages import (AppInit, Contact, DeadLetter, Gone, MemberInit, Spawn, SpawnFailed,
                        Spawned, UnwatchRequest, WatchRequest)
-
-
-
-def log() -> logging.Logger:
-    """Looked up at each use: Thespian replaces the logging machinery in
-    every actor process after our modules were imported."""
-    return logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,7 +66,7 @@ class Supervisor(ActorTypeDispatcher):
             gms = self.createActor(MemberActor)
             app = None if msg.embedded else self.createActor(AppHost)
         except Exception as e:          # e.g. no process could be started
-            log().error("could not create member %s: %s", msg.name, e)
+            log(__name__).error("could not create member %s: %s", msg.name, e)
             self.send(sender, SpawnFailed(msg.name, str(e)))
             return
         me = Member(msg.name, Contact(gms, self.myAddress))
@@ -124,7 +117,7 @@ class Supervisor(ActorTypeDispatcher):
         name = child.member.name
         self.dead[name] = child.member
         watchers = self.watchers.pop(name, _Watchers()).addresses
-        log().info("member %s exited; telling %d watcher(s)", name, len(watchers))
+        log(__name__).info("member %s exited; telling %d watcher(s)", name, len(watchers))
         for w in watchers:
             self.send(w, Down(child.member))
         if child.observer is not None:
@@ -139,6 +132,6 @@ class Supervisor(ActorTypeDispatcher):
         pass                            # Thespian stops the children with us
 
     def receiveMsg_StopNode(self, msg: Any, sender: Any) -> None:
-        log().warning("stopping this node's actor system, as asked")
+        log(__name__).warning("stopping this node's actor system, as asked")
         self.actorSystemShutdown()
 

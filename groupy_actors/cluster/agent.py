@@ -14,7 +14,7 @@ the directory there, asks it whether our name is free, and joins through it.
 """
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Optional
 
@@ -23,6 +23,7 @@ from thespian.actors import ActorSystemConventionUpdate, ActorTypeDispatcher, Wa
 from ..actors.messages import Contact, Gone, Observed, Spawn, SpawnFailed, Spawned
 from ..actors.supervisor import Supervisor
 from ..core import Member, Stop
+from ..logs import log
 from .directory import Directory
 from .messages import (DIRECTORY_CAPABILITY, AgentFailed, AgentInit, AgentReady, DirectoryEntry,
                        DirectoryReady, Here, NameAnswer, NameCheck, StopNode, Where)
@@ -30,8 +31,9 @@ from .messages import (DIRECTORY_CAPABILITY, AgentFailed, AgentInit, AgentReady,
 AGENT = "groupy-directory"      # the agent's global name on its actor system
 
 
-def log() -> logging.Logger:
-    return logging.getLogger(__name__)
+@dataclass(frozen=True, slots=True)
+class JoinDeadline:
+    """Wakeup payload: the time given to join the cluster is up."""
 
 
 class NodeAgent(ActorTypeDispatcher):
@@ -53,7 +55,7 @@ class NodeAgent(ActorTypeDispatcher):
             self.spawn(None)
         else:
             self.notifyOnSystemRegistrationChanges(True)
-            self.wakeupAfter(timedelta(seconds=msg.wait), payload="joining")
+            self.wakeupAfter(timedelta(seconds=msg.wait), payload=JoinDeadline())
 
     def receiveMsg_ActorSystemConventionUpdate(self, msg: ActorSystemConventionUpdate,
                                                sender: Any) -> None:
@@ -98,13 +100,13 @@ class NodeAgent(ActorTypeDispatcher):
             if isinstance(what, Stop) and not self.ready:
                 self.fail(f"the node's directory could not join: {what.reason}")
             elif isinstance(what, Stop):
-                log().error("this node's directory stopped: %s", what.reason)
+                log(__name__).error("this node's directory stopped: %s", what.reason)
 
     def receiveMsg_Gone(self, msg: Gone, sender: Any) -> None:
-        log().error("this node's directory exited")
+        log(__name__).error("this node's directory exited")
 
     def receiveMsg_WakeupMessage(self, msg: WakeupMessage, sender: Any) -> None:
-        if msg.payload == "joining" and not self.ready:
+        if type(msg.payload) is JoinDeadline and not self.ready:
             if self.asked is None:
                 self.fail(f"no node of the cluster answered within {self.init.wait:g}s "
                           "(is --convention right, and do the nodes share the secret?)")
@@ -113,7 +115,7 @@ class NodeAgent(ActorTypeDispatcher):
                           f"within {self.init.wait:g}s")
 
     def fail(self, reason: str) -> None:
-        log().error("%s", reason)
+        log(__name__).error("%s", reason)
         if self.starter is not None:
             self.send(self.starter, AgentFailed(reason))
             self.starter = None
@@ -123,5 +125,5 @@ class NodeAgent(ActorTypeDispatcher):
         self.send(sender, Here(node, self.entry.app if self.entry and self.ready else None, sender))
 
     def receiveMsg_StopNode(self, msg: StopNode, sender: Any) -> None:
-        log().warning("stopping this node's actor system, as asked")
+        log(__name__).warning("stopping this node's actor system, as asked")
         self.actorSystemShutdown()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -33,10 +32,6 @@ from .messages import (DIRECTORY_GROUP, DirectoryReady, FateCmd, LeaveReply, Lea
 REPORT_WAIT = 0.6       # seconds the members have to answer a status probe
 LEFT = "left the group"     # the core's reason for a graceful leave
 STOP_WAIT = 0.5         # our own node stops this long after the others are told
-
-
-def log() -> logging.Logger:
-    return logging.getLogger(__name__)
 
 
 @dataclass

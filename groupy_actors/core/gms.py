@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Optional
 
+from .clock import NEVER
 from .config import Config
-from .effects import (Accepted, Deliver, InstallView, Note, Rejoining, Restore,
+from .effects import (Accepted, Deliver, Halt, InstallView, Note, Rejoining, Restore,
                       Send, StartTimer, Stop, Unwatch, Watch)
 from .events import Start, Tick
 from .member import Member
 from .messages import (Ack, Broadcast, Entry, Inc, Join, Leave, Mcast, Msg, Nack,
                        Reject, State, StateRequest, View, inc_text)
+from .roles.halted import Halted
+from .roles.idle import Idle
+from .roles.joining import Joining
+from .roles.leader import Leader
+from .roles.slave import Slave
 from .stream import Stream
 from .validate import problem
-
-NEVER = float("-inf")
 
 
 def msg_id(mc: Mcast) -> str:
@@ -36,7 +40,6 @@ class Gms:
         self.f = self.config.features
         self.t = self.config.timing
         self.me: Optional[Member] = None
-        from .roles.idle import Idle
         self.role: Any = Idle()
         self.view: Optional[View] = None
         self.leader: Optional[Member] = None   # whom we follow (or await)
@@ -206,6 +209,11 @@ class Gms:
     def become(self, role: Any) -> None:
         self.role = role
 
+    def become_slave(self) -> None:
+        # Here rather than in the roles that step down (Role's promise,
+        # Electing): slave.py imports their modules, so they cannot import it.
+        self.become(Slave())
+
     def watch_only(self, members: Iterable[Member]) -> None:
         if not self.f.watch:
             return
@@ -226,6 +234,15 @@ class Gms:
         self.stopped = reason
         self.out.append(Stop(reason, history_lost))
 
+    def halt(self, reason: str) -> None:
+        """Quorum mode: stop delivering, keeping history and vote (see
+        Halted). Here, like `become_slave`: halted.py imports, directly or
+        not, the modules of Role, Electing and Quorum, which halt."""
+        self.note(reason, logging.WARNING)
+        self.app(Halt(reason))
+        self.watch_only(())
+        self.become(Halted(self.now))
+
     # -- starting ------------------------------------------------------------
 
     def start(self, ev: Start) -> None:
@@ -241,7 +258,6 @@ class Gms:
 
     def found(self) -> None:
         """Start a new group of one: view 1, epoch 1, ourselves leading."""
-        from .roles.leader import Leader
         self.epoch = self.log_epoch = 1
         self.switch = None
         self.ballot = (1, 1, self.me.name)
@@ -252,14 +268,12 @@ class Gms:
         self.role.append(self, View(1, 1, (self.me,), ((1, 1),)), ())
 
     def join_via(self, contacts: list[Member], patient: bool = False) -> None:
-        from .roles.joining import Joining
         role = Joining(contacts, self.now, patient)
         self.become(role)
         self.send(role.contact, Join(self.me, self.inc, self.epoch))
 
     def joined(self, view: View, b: Broadcast) -> None:
         """Our first view arrived: start following the stream from it."""
-        from .roles.slave import Slave
         # A newcomer takes the group's epoch as it is, even one below what it
         # promised in an earlier life: that life is over.
         self.epoch = self.log_epoch = b.epoch
@@ -280,7 +294,7 @@ class Gms:
         if self.f.reliable:
             self.has_state = False
             self.state_at = self.now
-        self.become(Slave())
+        self.become_slave()
         self.watch_only((view.leader,))
         self.receive(tuple(e for e in b.entries if e.seq >= view.seq))
         self.flush_backlog()

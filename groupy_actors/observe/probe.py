@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
 from ..core import counters as c
+from ..core.clock import NEVER
 from ..core.effects import Accepted, Deliver, Note, Rejoining, Send
 from ..core.messages import Broadcast, Expelled, Inquiry, Msg, Promise
-
-NEVER = float("-inf")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from .. import trace
-from ..application import Application, GroupView, Message
+from ..application import Application, GroupView, message_of
 from ..core import (Accepted, AppLeave, AppMcast, Deliver, InstallView, Rejoining, Restore,
                     SnapshotReady, Stop)
 from ..sim import Faults, Outcome, Simulation
@@ -314,9 +314,8 @@ class AppSimulation(Simulation):
                 member, step = self.steps_of.get(m.id, ("", None))
                 if step is not None:
                     self.item_steps[m.key] = (member, step)
-            self.items[m.key][slot.life_name] = Message(m.payload, m.sender.name, m.id, m.seq,
-                                                        eff.view_id)
-            message = Message(copy_payload(m.payload), m.sender.name, m.id, m.seq, eff.view_id)
+            delivered = self.items[m.key][slot.life_name] = message_of(eff)
+            message = replace(delivered, payload=copy_payload(m.payload))
             self.call(slot, "deliver", slot.app.deliver, message)
             self.probed(slot, "deliver", m.key)
         elif kind is InstallView:

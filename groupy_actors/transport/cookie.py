@@ -8,20 +8,17 @@ variable holding "the same" text agree.
 """
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from typing import Optional
+
+from ..logs import log
 
 ENV_VAR = "GROUPY_COOKIE"
 
 
 class CookieError(Exception):
     """The cookie could not be read or is unusable (the message says why)."""
-
-
-def log() -> logging.Logger:
-    return logging.getLogger(__name__)
 
 
 def load_cookie(path: str) -> bytes:
@@ -45,9 +42,9 @@ def load_cookie(path: str) -> bytes:
     if info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         # Erlang refuses such a file; we only warn, so that a demo in a
         # shared folder still runs, but say what anyone who can read it can do.
-        log().warning("cookie file %s can be read by other users (mode %o): anyone who reads "
-                      "it can run code on every node; chmod 600 it", path,
-                      stat.S_IMODE(info.st_mode))
+        log(__name__).warning("cookie file %s can be read by other users (mode %o): anyone "
+                              "who reads it can run code on every node; chmod 600 it", path,
+                              stat.S_IMODE(info.st_mode))
     return secret
 
 

@@ -61,6 +61,7 @@ from thespian.system.transport.TCPTransport import (DEFAULT_ADMIN_PORT, LISTEN_D
 from thespian.system.transport.wakeupTransportBase import wakeupTransportBase
 from thespian.system.utilis import thesplog
 
+from ..logs import log
 from . import tuning
 from .connection import CONNECTING, HANDSHAKE, OPEN, Connection, Peer, tune_socket
 from .framing import ACK, ACK_PAYLOAD, DATA, NAK, NAK_PAYLOAD, Refused, channel
@@ -84,6 +85,7 @@ STALL = 1.0         # a peer that acknowledged nothing for this long is not wait
 SWEEP = 0.5         # how often queued sends are checked for expiry
 EXIT_DRAIN = 7.0    # longest an exiting actor waits for its sends (stock: 7 s, then again)
 FINAL_FLUSH = 0.5   # what the admin's last pass writes out before its process ends
+LOGGER = "groupy_actors.transport"      # logged as the package, not this module
 
 
 # Every transport of this process, for `_release_inherited`.
@@ -99,11 +101,6 @@ def _release_inherited() -> None:
     for inst in list(_instances):
         if inst._owner != os.getpid():
             inst._release()
-
-
-def log() -> logging.Logger:
-    # Looked up at each use: Thespian replaces the logging root in its forks.
-    return logging.getLogger("groupy_actors.transport")
 
 
 class _Envelope(ReceiveEnvelope):
@@ -415,17 +412,17 @@ class PipelinedTCPTransport(TCPTransport):
 
     def _enqueue(self, intent: Any) -> None:
         if peer_key(intent.targetAddr) is None:
-            log().warning("%s: cannot send to %s (not a TCP address)", self.myAddress,
-                          intent.targetAddr)
+            log(LOGGER).warning("%s: cannot send to %s (not a TCP address)", self.myAddress,
+                                intent.targetAddr)
             self._finished.append((intent, SendStatus.Failed))
             return
         peer = self._peer(intent.targetAddr)
         if peer.backlog >= PEER_LIMIT:
             self.counters["dropped"] += 1
             if self.counters["dropped"] % 1000 == 1:
-                log().warning("%s: %d sends waiting for %s; dropping more (%d dropped so far)",
-                              self.myAddress, peer.backlog, peer.address,
-                              self.counters["dropped"])
+                log(LOGGER).warning("%s: %d sends waiting for %s; dropping more "
+                                    "(%d dropped so far)", self.myAddress, peer.backlog,
+                                    peer.address, self.counters["dropped"])
             self._finished.append((intent, SendStatus.Failed))
             return
         peer.queue.append(intent)
@@ -527,15 +524,15 @@ class PipelinedTCPTransport(TCPTransport):
             peer.failures = 0
             self._peers.pop(peer.key, None)
             return
-        log().info("%s: cannot connect to %s: %s", self.myAddress, peer.address,
-                   os.strerror(err))
+        log(LOGGER).info("%s: cannot connect to %s: %s", self.myAddress, peer.address,
+                         os.strerror(err))
         self._backoff(peer)
 
     def _backoff(self, peer: Peer) -> None:
         peer.failures += 1
         if peer.failures > MAX_RETRIES:
-            log().warning("%s: giving up on %s after %d connection failures; %d sends fail",
-                          self.myAddress, peer.address, peer.failures - 1, len(peer.queue))
+            log(LOGGER).warning("%s: giving up on %s after %d connection failures; %d sends fail",
+                                self.myAddress, peer.address, peer.failures - 1, len(peer.queue))
             for intent in peer.queue:
                 self._finished.append((intent, SendStatus.Failed))
             peer.queue.clear()
@@ -576,8 +573,8 @@ class PipelinedTCPTransport(TCPTransport):
             self.counters["resent"] += len(conn.unacked)
             peer.queue.extendleft(reversed(conn.unacked))
             conn.unacked.clear()
-            log().info("%s: connection to %s lost (%s); resending %d frames", self.myAddress,
-                       peer.address, why, len(peer.queue))
+            log(LOGGER).info("%s: connection to %s lost (%s); resending %d frames", self.myAddress,
+                             peer.address, why, len(peer.queue))
         if peer.queue:
             self.counters["reconnects"] += 1
             self._backoff(peer)
@@ -589,7 +586,7 @@ class PipelinedTCPTransport(TCPTransport):
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as e:
-                log().warning("%s: accept failed: %s", self.myAddress, e)
+                log(LOGGER).warning("%s: accept failed: %s", self.myAddress, e)
                 break
             tune_socket(sock)
             self.counters["accepted"] += 1
@@ -686,8 +683,9 @@ class PipelinedTCPTransport(TCPTransport):
 
     def _refuse(self, conn: Connection, why: str) -> None:
         self.counters["refused"] += 1
-        log().warning("%s: refused a frame from %s: %s; connection closed (%d refused so far)",
-                      self.myAddress, conn.label, why, self.counters["refused"])
+        log(LOGGER).warning("%s: refused a frame from %s: %s; connection closed "
+                            "(%d refused so far)",
+                            self.myAddress, conn.label, why, self.counters["refused"])
         thesplog("groupy transport: refused a frame from %s: %s", conn.label, why,
                  level=logging.WARNING)
         self._lost(conn, "refused: " + why)
@@ -710,8 +708,8 @@ class PipelinedTCPTransport(TCPTransport):
         try:
             obj = pickle.loads(payload)
         except Exception as e:
-            log().warning("%s: cannot unpickle a frame from %s: %r", self.myAddress,
-                          conn.label, e)
+            log(LOGGER).warning("%s: cannot unpickle a frame from %s: %r", self.myAddress,
+                                conn.label, e)
             conn.acks_owed.append(False)
             return DATA
         if isinstance(obj, str) and obj in (ACK_PAYLOAD, NAK_PAYLOAD):
@@ -943,7 +941,7 @@ class PipelinedTCPTransport(TCPTransport):
             self._drop_connections()
 
     def _drop_connections(self) -> None:
-        log().warning("%s: dropping every connection, as asked", self.myAddress)
+        log(LOGGER).warning("%s: dropping every connection, as asked", self.myAddress)
         self._flush_dirty()     # the acknowledgement of the request itself
         for conn in list(self._conns.values()):
             self._lost(conn, "dropped on request")
@@ -961,7 +959,7 @@ class PipelinedTCPTransport(TCPTransport):
             try:
                 self._selector.register(fd, selectors.EVENT_READ, "watch")
             except (KeyError, ValueError, OSError) as e:
-                log().warning("%s: cannot watch fd %s: %s", self.myAddress, fd, e)
+                log(LOGGER).warning("%s: cannot watch fd %s: %s", self.myAddress, fd, e)
                 wanted.discard(fd)
         self._watching = wanted
 

@@ -176,10 +176,9 @@ def test_no_promise_to_a_candidate_the_group_removed():
 def test_a_halted_member_tries_a_takeover_after_the_suspicion_time_staggered_by_rank():
     net = Net("gms4", "abc", quorum=True, suspect_after=1.0, takeover_timeout=2.0)
     b = net["b"]
-    from groupy_actors.core.roles.quorum import halt
     b.now = 1.0
     b.out = []
-    halt(b, "test")
+    b.halt("test")
     assert isinstance(b.role, Halted)
     b.handle(Tick(), 3.9)           # b is second among the voters: 1 + 1 x 2 s after halting
     assert b.role_name == "minority"
@@ -195,10 +194,9 @@ def test_a_halted_member_tries_a_takeover_after_the_suspicion_time_staggered_by_
 def test_a_halted_members_takeover_without_a_majority_halts_it_again_history_and_all():
     net = Net("gms4", "abc", quorum=True, suspect_after=1.0, takeover_timeout=2.0)
     b = net["b"]
-    from groupy_actors.core.roles.quorum import halt
     b.now = 1.0
     b.out = []
-    halt(b, "test")
+    b.halt("test")
     held = b.stream.received
     b.handle(Tick(), 4.0)                         # tries
     b.handle(Promise(C, b.epoch, 0, 0, 0, (), False, (0, 0), None), 4.1)  # a newcomer: no vote
@@ -209,9 +207,8 @@ def test_a_halted_members_takeover_without_a_majority_halts_it_again_history_and
 def test_a_halted_member_takes_its_admission_from_a_lower_epoch():
     net = Net("gms4", "abc", quorum=True)
     b = net["b"]
-    from groupy_actors.core.roles.quorum import halt
     b.out = []
-    halt(b, "test")
+    b.halt("test")
     b.epoch = 7                                     # grown in failed takeovers
     view = View(9, 6, (C, B), ((2, 5), (2, 6)))
     b.handle(Broadcast(C, 2, (view,), 9, 8), 3.0)

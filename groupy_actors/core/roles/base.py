@@ -2,26 +2,40 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from ..events import AppLeave, AppMcast, Down, Tick
+from ..events import LOCAL_EVENTS, AppLeave, AppMcast, Down, Start, Tick
 from ..member import Member
-from ..messages import Expelled, Inquiry, Mcast, Promise, Propose, Reject, View  # noqa: F401
+from ..messages import WIRE_MESSAGES, Expelled, Inquiry, Mcast, Promise, Propose, Reject, View
 
 if TYPE_CHECKING:
     from ..gms import Gms
 
+# What `Gms.handle_one` passes to a role: every wire message and local
+# event but Start, which the core handles itself.
+ROLE_EVENTS: frozenset[type] = frozenset(WIRE_MESSAGES + LOCAL_EVENTS) - {Start}
+
+Handler = Callable[[Any, "Gms", Any], None]
+
 
 class Role:
+    """A state of the core. Each role class spells out, in `HANDLERS`, the
+    function that handles each event type, starting from its parent's
+    table (`**Role.HANDLERS`), so that grep finds who handles a message;
+    the types it drops on purpose are in `IGNORES`. tests/core/
+    test_handlers.py holds every role to one or the other for every type."""
+
     name = "?"
     clocked = False     # own multicasts wait for earlier ones to be sequenced
+    IGNORES: ClassVar[frozenset[type]] = frozenset()
 
     def dispatch(self, g: "Gms", event: Any) -> None:
-        handler = getattr(self, "on_" + type(event).__name__, None)
+        # Plain functions called with `self`: no bound method made per event.
+        handler = self.HANDLERS.get(type(event))
         if handler is None:
             g.note(f"{self.name} ignores {type(event).__name__}", logging.DEBUG)
             return
-        handler(g, event)
+        handler(self, g, event)
 
     # -- hooks the core calls ------------------------------------------------
 
@@ -67,8 +81,7 @@ class Role:
             if g.config.quorum:
                 # A higher ballot is no sign that its takeover succeeded:
                 # stop, keeping history and vote (see Halted).
-                from .quorum import halt
-                halt(g, f"{r.src} follows a newer ballot (epoch {r.epoch})")
+                g.halt(f"{r.src} follows a newer ballot (epoch {r.epoch})")
             else:
                 g.rejoin(f"a newer leader took over (epoch {r.epoch})", r.leader or r.src)
 
@@ -85,6 +98,17 @@ class Role:
             g.rejoin(f"expelled by {x.src}: {x.reason}", x.src)
         else:
             g.note(f"ignored expulsion from {x.src} (epoch {x.epoch})", logging.WARNING)
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        AppMcast: on_AppMcast,
+        AppLeave: on_AppLeave,
+        Tick: on_Tick,
+        Down: on_Down,
+        Inquiry: on_Inquiry,
+        Propose: on_Propose,
+        Reject: on_Reject,
+        Expelled: on_Expelled,
+    }
 
 
 def removed(g: "Gms", who: Member) -> bool:
@@ -106,16 +130,15 @@ def promise(g: "Gms", q: Inquiry) -> None:
         g.note(f"no promise to {q.src}: not a member of view {g.view.view_id}", logging.WARNING)
         return
     if q.ballot > g.ballot:
-        from .slave import Slave
         g.ballot, g.epoch = q.ballot, q.epoch
         g.leader = q.src
         g.regime_start = 0          # learned from its first broadcast
         # It may wait up to takeover_timeout for others before its first
         # view: suspecting it sooner deposes a candidate about to succeed.
         g.heard_at = g.now + g.t.takeover_timeout
-        if not isinstance(g.role, Slave):
+        if g.role.name != "slave":
             g.note(f"stepping down for {q.src} (epoch {q.epoch})", logging.WARNING)
-            g.become(Slave())
+            g.become_slave()
         g.watch_only((q.src,))
     s = g.stream
     g.send(q.src, Promise(g.me, q.epoch, g.log_epoch, s.delivered, s.received,

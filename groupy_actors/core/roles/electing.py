@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..events import Down
+from ..events import Down, SnapshotReady, Tick
 from ..member import Member
-from ..messages import Broadcast, Entry, Expelled, Inquiry, Promise, Reject, View
-from .base import Role
+from ..messages import (Ack, Assent, Broadcast, Entry, Inquiry, Join, JoinRefused, Leave,
+                        Mcast, Nack, Promise, Reject, State, StateRequest, View)
+from .base import Handler, Role
+from .leader import Leader, note_sequenced
+from .quorum import quorate
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -137,7 +140,6 @@ class Electing(Role):
         same."""
         if not g.config.quorum:
             return True
-        from .quorum import quorate
         return quorate(view, g.me, self.voters())
 
     def voters(self) -> list[Member]:
@@ -147,16 +149,14 @@ class Electing(Role):
         text = (f"view {latest.view_id} lies beyond the history the survivors could hand "
                 f"over (up to {top})")
         if g.config.quorum:
-            from .quorum import halt
-            halt(g, text)
+            g.halt(text)
         else:
             g.rejoin(text, None, history_lost=True)
 
     def no_majority(self, g: "Gms", latest: View) -> None:
-        from .quorum import halt
         count = len({g.me, *self.voters()} & set(latest.voters))
-        halt(g, f"in a minority: {count} of the {len(latest.voters)} "
-                f"voting members of view {latest.view_id} promised to the takeover")
+        g.halt(f"in a minority: {count} of the {len(latest.voters)} "
+               f"voting members of view {latest.view_id} promised to the takeover")
 
     def on_Promise(self, g: "Gms", p: Promise) -> None:
         if p.epoch != g.epoch or p.src not in self.targets or p.src in self.promises:
@@ -190,17 +190,15 @@ class Electing(Role):
         if r.leader is None or r.leader in g.dead:
             start_takeover(g)       # a rival that died: try again above it
         elif g.config.quorum:
-            from .quorum import halt
-            halt(g, f"{r.leader} takes over instead (epoch {r.epoch})")
+            g.halt(f"{r.leader} takes over instead (epoch {r.epoch})")
         elif r.view_id > mine[1]:
             # The rival knows a newer view, which may not include us.
             g.rejoin(f"{r.leader} leads the group (epoch {r.epoch})", r.leader)
         else:
-            from .slave import Slave
             g.note(f"{r.leader} takes over instead (epoch {r.epoch})", logging.WARNING)
             g.leader = r.leader
             g.heard_at = g.now
-            g.become(Slave())
+            g.become_slave()
             g.watch_only((r.leader,))
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
@@ -211,10 +209,21 @@ class Electing(Role):
     def _later(self, g: "Gms", msg: Any) -> None:
         self.queue.append(msg)
 
-    on_Join = on_Mcast = on_Leave = on_StateRequest = _later
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Promise: on_Promise,
+        Down: on_Down,
+        Tick: on_Tick,
+        Reject: on_Reject,
+        Broadcast: on_Broadcast,
+        Join: _later,
+        Mcast: _later,
+        Leave: _later,
+        StateRequest: _later,
+    }
+    IGNORES = frozenset({Ack, Assent, JoinRefused, Nack, SnapshotReady, State})
 
     def finish(self, g: "Gms") -> None:
-        from .leader import Leader, note_sequenced
         history = survey(g, [p for p in self.promises.values() if p.joined])
         latest = history.latest
         if g.me not in latest.members or latest.inc_of(g.me) != g.inc:

@@ -25,15 +25,17 @@ and history of members the group could not do without.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..messages import Broadcast, Expelled, Join, Mcast, Propose, Reject, View
-from .base import Role
+from ..clock import NEVER
+from ..events import SnapshotReady, Tick
+from ..messages import (Ack, Assent, Broadcast, Expelled, Join, JoinRefused, Leave, Mcast, Nack,
+                        Promise, Propose, Reject, State, StateRequest, View)
+from .base import Handler, Role
+from .electing import start_takeover
 
 if TYPE_CHECKING:
     from ..gms import Gms
-
-NEVER = float("-inf")
 
 
 class Halted(Role):
@@ -55,7 +57,6 @@ class Halted(Role):
             return
         rank = view.voters.index(g.me)
         if g.now - self.since >= g.t.suspect_after + rank * g.t.takeover_timeout:
-            from .electing import start_takeover
             g.suspects = set()
             g.note("halted for a suspicion time: trying to take over", logging.WARNING)
             start_takeover(g)
@@ -108,3 +109,16 @@ class Halted(Role):
 
     def on_Join(self, g: "Gms", j: Join) -> None:
         pass                            # nobody leads here to admit it; it asks again
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Tick: on_Tick,
+        Broadcast: on_Broadcast,
+        Expelled: on_Expelled,
+        Reject: on_Reject,
+        Mcast: on_Mcast,
+        Propose: on_Propose,
+        Join: on_Join,
+    }
+    IGNORES = frozenset({Ack, Assent, JoinRefused, Leave, Nack, Promise, SnapshotReady, State,
+                         StateRequest})

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from ..clock import NEVER
+from ..events import SnapshotReady, Tick
 from ..member import Member
-from ..messages import Broadcast, Join, JoinRefused, Promise, View
-from .base import Role
+from ..messages import (Ack, Assent, Broadcast, Expelled, Inquiry, Join, JoinRefused, Leave,
+                        Mcast, Nack, Promise, Propose, Reject, State, StateRequest, View)
+from .base import Handler, Role
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -22,7 +25,7 @@ class Joining(Role):
         self.patient = patient
         self.started = self.tried = now
         self.tries = 0
-        self.asked = float("-inf")
+        self.asked = NEVER
 
     @property
     def contact(self) -> Member:
@@ -64,21 +67,34 @@ class Joining(Role):
     def on_JoinRefused(self, g: "Gms", r: JoinRefused) -> None:
         g.stop(f"join refused by {r.src}: {r.reason}")
 
-    def on_Inquiry(self, g: "Gms", q) -> None:
+    def on_Inquiry(self, g: "Gms", q: Inquiry) -> None:
         if g.f.reliable:    # not in yet: the new leader should leave us out
             g.send(q.src, Promise(g.me, q.epoch, 0, 0, 0, (), False, g.inc, None))
 
-    def on_Reject(self, g: "Gms", r) -> None:
+    def on_Reject(self, g: "Gms", r: Reject) -> None:
         pass
 
-    def on_Propose(self, g: "Gms", p) -> None:
+    def on_Propose(self, g: "Gms", p: Propose) -> None:
         # Not ours to judge, and no reject: our ballot may have grown in
         # takeovers that found no majority, and it would unseat the leader
         # that is admitting us (measured after a partition healed).
         pass
 
-    def on_Expelled(self, g: "Gms", x) -> None:
+    def on_Expelled(self, g: "Gms", x: Expelled) -> None:
         pass
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Broadcast: on_Broadcast,
+        Tick: on_Tick,
+        JoinRefused: on_JoinRefused,
+        Inquiry: on_Inquiry,
+        Reject: on_Reject,
+        Propose: on_Propose,
+        Expelled: on_Expelled,
+    }
+    IGNORES = frozenset({Ack, Assent, Join, Leave, Mcast, Nack, Promise, SnapshotReady, State,
+                         StateRequest})
 
     def start_leaving(self, g: "Gms") -> None:
         g.stop("left before joining")

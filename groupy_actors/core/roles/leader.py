@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 
+from ..clock import NEVER
 from ..effects import TakeSnapshot
-from ..events import Down, SnapshotReady
+from ..events import Down, SnapshotReady, Tick
 from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
-                        Leave, Mcast, Msg, Nack, Propose, State, StateRequest, View)
-from .base import Role
+                        Leave, Mcast, Msg, Nack, Promise, Propose, State, StateRequest, View)
+from .base import Handler, Role
 from .quorum import Quorum, majority
 
 if TYPE_CHECKING:
     from ..gms import Gms
-
-NEVER = float("-inf")
 
 
 @dataclass(slots=True)
@@ -620,6 +619,22 @@ class Leader(Role):
             g.accept_broadcast(b)       # answers with a Reject
         else:
             g.note(f"leader got a broadcast from {b.src} (epoch {b.epoch})", logging.WARNING)
+
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Mcast: on_Mcast,
+        Join: on_Join,
+        Leave: on_Leave,
+        Down: on_Down,
+        Ack: on_Ack,
+        Nack: on_Nack,
+        StateRequest: on_StateRequest,
+        SnapshotReady: on_SnapshotReady,
+        Tick: on_Tick,
+        Assent: on_Assent,
+        Broadcast: on_Broadcast,
+    }
+    IGNORES = frozenset({JoinRefused, Promise, State})
 
 
 def note_sequenced(order: dict[Member, tuple[Inc, int]], e: Entry) -> None:

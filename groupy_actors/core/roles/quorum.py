@@ -14,19 +14,16 @@ minority, so a partition leaves at most one side delivering.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from ..effects import Halt
+from ..clock import NEVER
 from ..member import Member
 from ..messages import Assent, Propose, View
 
 if TYPE_CHECKING:
     from ..gms import Gms
     from .leader import Leader
-
-NEVER = float("-inf")
 
 
 def majority(n: int) -> int:
@@ -186,22 +183,13 @@ class Quorum:
                         if m != g.me and g.now - leader.heard.get(m, NEVER) <= g.t.suspect_after)
         p = self.proposal
         if heard < majority(len(voters)):
-            halt(g, f"in a minority: heard from {heard} of the {len(voters)} voting members "
-                    f"of view {view.view_id} within {g.t.suspect_after:g}s")
+            g.halt(f"in a minority: heard from {heard} of the {len(voters)} voting members "
+                   f"of view {view.view_id} within {g.t.suspect_after:g}s")
         elif p is not None and g.now - p.at > g.t.suspect_after + g.t.takeover_timeout:
-            halt(g, f"in a minority: {len(p.assents)} of {len(view.members)} assented "
-                    f"to view {p.view_id}")
+            g.halt(f"in a minority: {len(p.assents)} of {len(view.members)} assented "
+                   f"to view {p.view_id}")
         elif p is not None and g.now - p.asked >= g.t.nack_retry:
             self.ask(g, leader)
-
-
-def halt(g: "Gms", reason: str) -> None:
-    """Stop delivering: see `Halted`."""
-    from .halted import Halted
-    g.note(reason, logging.WARNING)
-    g.app(Halt(reason))
-    g.watch_only(())
-    g.become(Halted(g.now))
 
 
 def quorate(view: View, me: Member, voters: Iterable[Member]) -> bool:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from ..events import Down
+from ..events import Down, SnapshotReady, Tick
 from ..member import Member
-from ..messages import (Ack, Assent, Broadcast, Join, Leave, Mcast, Nack, Propose, Reject,
-                        State, StateRequest, View)
-from .base import Role
+from ..messages import (Ack, Assent, Broadcast, Join, JoinRefused, Leave, Mcast, Nack, Promise,
+                        Propose, Reject, State, StateRequest, View)
+from .base import Handler, Role
+from .electing import start_takeover
+from .leader import Leader
 
 if TYPE_CHECKING:
     from ..gms import Gms
@@ -39,8 +41,7 @@ class Slave(Role):
                 # does (see Halted), rather than all of us trying at once
                 # and each unseating the others (measured: a run of four
                 # halted members that never chose one).
-                from .quorum import halt
-                halt(g, f"{g.leader}, whom we followed, is halted")
+                g.halt(f"{g.leader}, whom we followed, is halted")
                 return
             g.suspects.add(g.leader)
             leader_down(g)
@@ -124,6 +125,23 @@ class Slave(Role):
         if g.leaving and g.now - g.leave_at >= g.t.leave_retry:
             g.try_leave()
 
+    HANDLERS: ClassVar[dict[type, Handler]] = {
+        **Role.HANDLERS,
+        Mcast: on_Mcast,
+        Join: on_Join,
+        Propose: on_Propose,
+        Leave: on_Leave,
+        StateRequest: on_StateRequest,
+        Broadcast: on_Broadcast,
+        Reject: on_Reject,
+        Ack: on_Ack,
+        Nack: on_Nack,
+        State: on_State,
+        Down: on_Down,
+        Tick: on_Tick,
+    }
+    IGNORES = frozenset({Assent, JoinRefused, Promise, SnapshotReady})
+
     def on_view(self, g: "Gms", old: View | None, new: View) -> None:
         if g.me not in new.members:
             if g.leaving:
@@ -182,11 +200,9 @@ def leader_down(g: "Gms") -> None:
         g.watch_only((new,))
         return
     if mode == "flush":
-        from .electing import start_takeover
         start_takeover(g)
         return
     # gms2/gms3: lead at once, with a view of the survivors.
-    from .leader import Leader
     survivors = [m for m in g.view.members if m == g.me or m not in g.dead]
     leader = Leader(g)
     g.become(leader)
@@ -199,10 +215,8 @@ def leader_down(g: "Gms") -> None:
 def hand_over(g: "Gms") -> None:
     """A view names us leader while we were not: take over the stream."""
     if g.f.takeover == "flush":
-        from .electing import start_takeover
         start_takeover(g)
         return
-    from .leader import Leader
     g.become(Leader(g))
     g.leader = g.me
     g.role.on_view(g, None, g.view)
