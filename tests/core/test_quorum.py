@@ -1,6 +1,6 @@
 """Quorum mode: majority views, halting in a minority, and how it ends."""
-from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Deliver, Down, Halt,
-                                Inquiry, Join, Promise, Propose, Reject, Send, Tick, View)
+from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Deliver, Down, Expelled,
+                                Halt, Inquiry, Join, Promise, Propose, Reject, Send, Tick, View)
 from groupy_actors.core.roles.halted import Halted
 from groupy_actors.core.roles.leader import Leader
 
@@ -240,3 +240,27 @@ def test_the_leader_sends_a_silent_member_a_few_messages_in_all():
     effects = a.handle(Tick(), 5.2)                  # b is expelled: its last word
     assert sum(1 for e in effects if isinstance(e, Send) and e.to == B) <= 2
     assert B not in a.view.members
+
+
+def test_a_silent_member_is_told_it_is_out_only_once_the_view_without_it_commits():
+    # Told sooner, it would rejoin and give up its history and vote while
+    # the view might still die with its leader.
+    net = Net("gms4", "abcd", quorum=True, heartbeat=0.1, suspect_after=1.0)
+    a = net["a"]
+
+    def expelled(effects):
+        return [e.to for e in effects if isinstance(e, Send) and isinstance(e.msg, Expelled)]
+
+    effects, t = [], 0.0
+    while not proposals(effects):                   # d says nothing; b and c do
+        t = round(t + 0.1, 1)
+        hold(a, B, C, t=t)
+        effects = a.handle(Tick(), t)
+    assert t == 1.1 and {p.msg.members for p in proposals(effects)} == {(A, B, C)}
+    assert not expelled(effects)
+    effects = a.handle(Assent(B, 1, 8), t) + a.handle(Assent(C, 1, 8), t)
+    assert a.latest_view().members == (A, B, C) and a.view.view_id == 7
+    assert not expelled(effects), "told before a majority holds the view"
+    effects = a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.serial.get(B, 0),
+                           a.stream.received), t + 0.05)
+    assert a.view.view_id == 8 and expelled(effects) == [D]
