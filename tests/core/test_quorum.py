@@ -1,6 +1,7 @@
 """Quorum mode: majority views, halting in a minority, and how it ends."""
 from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Deliver, Down, Expelled,
-                                Halt, Inquiry, Join, Promise, Propose, Reject, Send, Tick, View)
+                                Halt, Inquiry, InstallView, Join, Promise, Propose, Reject,
+                                Rejoining, Send, Tick, View)
 from groupy_actors.core.roles.halted import Halted
 from groupy_actors.core.roles.leader import Leader
 
@@ -264,3 +265,20 @@ def test_a_silent_member_is_told_it_is_out_only_once_the_view_without_it_commits
     effects = a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.serial.get(B, 0),
                            a.stream.received), t + 0.05)
     assert a.view.view_id == 8 and expelled(effects) == [D]
+
+
+def test_a_candidate_whose_newest_view_lies_beyond_every_history_halts():
+    # Plain mode rejoins (test_electing); here a member that gave up its
+    # history would take its vote with it: it halts, keeping both.
+    net = Net("gms4", "abcde", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    effects = b.handle(Promise(C, 2, 1, 9, 9, (), True, INC5["c"], v11), 1.1)
+    for m in (D, E):
+        effects += b.handle(promise(m, 9), 1.1)
+    assert b.role_name == "minority" and b.stopped is None
+    [halt] = [e for e in effects if isinstance(e, Halt)]
+    assert halt.reason == "view 10 lies beyond the history the survivors could hand over (up to 9)"
+    assert not [e for e in effects if isinstance(e, (InstallView, Rejoining))]
+    assert b.stream.delivered == 9 and b.ballot[0] == 2, "halted without its history or vote"
