@@ -250,6 +250,25 @@ def test_a_slave_trims_its_history_below_the_stable_point():
     assert b.stream.trimmed == 4
 
 
+def test_a_slave_the_leader_counts_past_what_it_holds_joins_again():
+    # The leader's stable point says every member has delivered 6; this one
+    # lacks 4, which the leader no longer keeps (it took an old Join of ours
+    # for a newcomer's after we missed being put out): asking for it would
+    # go unanswered for ever.
+    b = Net("gms4", "abc")["b"]
+    effects = b.handle(Broadcast(A, 1, (msg(5, "x"), msg(6, "y")), 6, 6), 1.0)
+    assert Rejoining("a counts this member as holding up to 6; it has 3", 0) in effects
+    assert effects[-1] == Send(A, Join(B, INC["b"]))
+    assert b.role_name == "joining"
+
+
+def test_a_slave_behind_a_stable_point_it_holds_stays():
+    b = Net("gms4", "abc")["b"]
+    effects = b.handle(Broadcast(A, 1, (msg(4, "x"), msg(5, "y")), 5, 4), 1.0)
+    assert not [e for e in effects if isinstance(e, Rejoining)]
+    assert b.role_name == "slave" and b.stream.trimmed == 4 and b.stream.delivered == 5
+
+
 def test_a_member_that_did_not_run_reads_the_news_before_suspecting_anyone():
     # Its own timer fired long after the last one (SIGSTOP, a starved
     # machine): the silence it sees is its own.

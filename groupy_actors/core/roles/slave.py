@@ -71,6 +71,15 @@ class Slave(Role):
             return
         g.take_entries(b)
         if g.f.reliable and g.role is self and g.stopped is None:
+            if b.stable > g.stream.received and b.epoch == g.log_epoch:
+                # The leader counts us as holding what we never had, and
+                # keeps it no longer: it took an old copy of our Join for
+                # a newcomer after we missed being put out, and our place is
+                # that newcomer's (found by a hypothesis schedule: the
+                # member asked for the gap for ever, unanswered).
+                g.rejoin(f"{b.src} counts this member as holding up to {b.stable}; "
+                         f"it has {g.stream.received}", b.src)
+                return
             g.stream.trim(b.stable)
             g.ask_missing()
             g.ack()
