@@ -582,12 +582,14 @@ class Gms:
         batches = self.batches
         while batches and batches[0] <= self.own_seen:
             batches.pop(0)
+        # (The open batch may be gone too, already sequenced: the next
+        # multicast starts a new one - see `number`.)
         return self.batch_open or len(batches) < self.t.mcast_batches
 
     def number(self, payload: Any, before: Optional[str] = None) -> None:
         self.n += 1
         if self.role.clocked and self.f.reliable:
-            if self.batch_open:
+            if self.batch_open and self.batches:
                 self.batches[-1] = self.n
             else:
                 self.batches.append(self.n)
