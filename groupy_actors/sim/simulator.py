@@ -16,6 +16,7 @@ from .. import trace
 from ..checker import PROMISED, Report, check
 from ..core import AppLeave, Config, Down, Member, SnapshotReady, Tick, Timing
 from .faults import Faults
+from ..core.roles.quorum import majority
 from .hosts import Hosts, Node
 
 SIM_TIMING = Timing(
@@ -150,7 +151,7 @@ class Simulation(Hosts):
 
     def after_send(self, node: Node) -> None:
         p = self.faults.crash_on_send
-        if p and self.rng.random() < p and self.may_crash():
+        if p and self.rng.random() < p and self.may_crash(node):
             self.crash(node, "right after a send")
 
     # -- the network ---------------------------------------------------------------
@@ -218,8 +219,25 @@ class Simulation(Hosts):
 
     # -- failures ------------------------------------------------------------------
 
-    def may_crash(self) -> bool:
-        return self.now <= self.duration and self.crash_budget > 0 and len(self.alive()) > 1
+    def may_crash(self, node: Optional[Node] = None) -> bool:
+        return self.now <= self.duration and self.crash_budget > 0 and len(self.alive()) > 1 \
+            and (node is None or self.spares(node))
+
+    def spares(self, node: Node) -> bool:
+        """Quorum mode: would the others still hold a majority of the voters
+        of every view a live member holds? A crash that takes more loses
+        the group by design (no majority protocol outlives it), and a run
+        that ends halted for that proves nothing about recovery."""
+        if not self.config.quorum:
+            return True
+        alive = {n.name for n in self.alive()} - {node.name}
+        for n in self.alive():
+            if n.gms.view is None:
+                continue
+            voters = n.gms.latest_view().voters
+            if len([m for m in voters if m.name in alive]) < majority(len(voters)):
+                return False
+        return True
 
     def crash(self, node: Node, how: str) -> None:
         self.crash_budget -= 1
@@ -251,7 +269,8 @@ class Simulation(Hosts):
         alive = self.alive()
         leaders = [n for n in alive if n.gms.role_name == "leader"]
         victim = self.rng.choice(leaders if leaders and self.rng.random() < 0.5 else alive)
-        self.crash(victim, f"at random as {victim.gms.role_name}")
+        if self.spares(victim):
+            self.crash(victim, f"at random as {victim.gms.role_name}")
 
     def random_join(self, name: str) -> None:
         contacts = self.alive(joined=True)

@@ -162,3 +162,15 @@ def test_a_batch_already_sequenced_while_open_does_not_break_numbering():
                    faults=Faults(loss=0.05, reorder=True, crashes=1, joins=2, leaves=1,
                                  partitions=1)).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+@pytest.mark.parametrize("seed", [32, 175])
+def test_quorum_mode_random_crashes_leave_a_majority_of_the_voters(seed):
+    """A group forming one member at a time has two voters for a while; a
+    crash of one of them loses the group by design (no majority protocol
+    outlives it). The simulator spares such members, so that a run tests
+    recovery rather than ending halted (these seeds did, counted failed)."""
+    o = Simulation("gms4", seed=seed, members=5, messages=50, quorum=True,
+                   faults=Faults(loss=0.03, duplicate=0.02, crashes=1, joins=2, leaves=1,
+                                 partitions=2)).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
