@@ -1,7 +1,7 @@
 """Quorum mode: majority views, halting in a minority, and how it ends."""
-from groupy_actors.core import (Ack, AppMcast, Assent, Broadcast, Config, Deliver, Down, Expelled,
-                                Halt, Inquiry, InstallView, Join, Promise, Propose, Reject,
-                                Rejoining, Send, Tick, View)
+from groupy_actors.core import (Ack, AppLeave, AppMcast, Assent, Broadcast, Config, Deliver,
+                                Down, Expelled, Halt, Inquiry, InstallView, Join, Promise,
+                                Propose, Reject, Rejoining, Send, Tick, View)
 from groupy_actors.core.roles.halted import Halted
 from groupy_actors.core.roles.leader import Leader
 
@@ -282,3 +282,17 @@ def test_a_candidate_whose_newest_view_lies_beyond_every_history_halts():
     assert halt.reason == "view 10 lies beyond the history the survivors could hand over (up to 9)"
     assert not [e for e in effects if isinstance(e, (InstallView, Rejoining))]
     assert b.stream.delivered == 9 and b.ballot[0] == 2, "halted without its history or vote"
+
+
+def test_a_leaving_leader_delivers_the_view_without_it_only_once_a_member_of_it_holds_it():
+    # Not a voter of its last view, it does not count for that view's
+    # majority: counting itself, it stopped with the view delivered and
+    # b, which never got it, halted for ever short of a majority of view 3.
+    net = Net("gms4", "ab", quorum=True)
+    a = net["a"]
+    a.handle(AppLeave(), 1.0)
+    a.handle(Assent(B, 1, 4), 1.1)
+    assert a.latest_view().members == (B,) and a.latest_view().view_id == 4
+    assert a.view.view_id == 3 and a.stopped is None
+    hold(a, B, t=1.2)
+    assert a.view.view_id == 4 and a.stopped == "left the group"

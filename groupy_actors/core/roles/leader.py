@@ -480,9 +480,15 @@ class Leader(Role):
         """Quorum mode: deliver what a majority of our newest view holds."""
         latest = self.latest or g.view
         members = latest.voters if latest is not None else (g.me,)    # founding
-        holds = sorted([g.stream.received] + [self.holds.get(m, self.acked.get(m, 0))
-                                              for m in members if m != g.me], reverse=True)
-        commit = holds[min(majority(len(members)), len(holds)) - 1]
+        # Our own stream counts only while we vote: a leader that is leaving
+        # is not in its last view, and counting itself delivered that view
+        # with no member of it holding it (it stopped; the one left halted
+        # for ever, short of a majority of the view before).
+        holds = sorted([self.holds.get(m, self.acked.get(m, 0)) for m in members if m != g.me]
+                       + ([g.stream.received] if g.me in members else []), reverse=True)
+        if len(holds) < majority(len(members)):
+            return
+        commit = holds[majority(len(members)) - 1]
         if commit > g.commit:
             g.commit = commit
             g.deliver_ready()
