@@ -68,7 +68,9 @@ class Leader(Role):
         # lost tail would silence us for good); the member asks for what
         # it missed.
         self.unacked: dict[Member, dict[int, float]] = {}
-        self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
+        # Multicasts that came out of order or over the window, by sender
+        # (only senders with some), in the order `release` serves them.
+        self.parked: dict[Member, dict[int, Mcast]] = {}
         self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
         self.settling = False
         self.joins: dict[Member, Join] = {}     # asked while we were leaving
@@ -315,7 +317,7 @@ class Leader(Role):
             return                      # a retry of one already sequenced
         if mc.n > last + 1 or self.window_full(g):
             if mc.n - last <= 2 * g.t.sender_window:
-                self.held.setdefault(mc.sender, {})[mc.n] = mc
+                self.parked.setdefault(mc.sender, {})[mc.n] = mc
             return
         self.sequence(g, mc)
         self.release(g)
@@ -324,9 +326,9 @@ class Leader(Role):
         return g.stream.received - self.stable >= g.t.window
 
     def release(self, g: "Gms") -> None:
-        """Sequence held multicasts that are next in line, while there is room."""
-        for sender in list(self.held):
-            pending = self.held[sender]
+        """Sequence parked multicasts that are next in line, while there is room."""
+        for sender in list(self.parked):
+            pending = self.parked[sender]
             while not self.window_full(g) and self.last_of(g, sender) is not None:
                 nxt = pending.pop(self.last_of(g, sender)[1] + 1, None)
                 if nxt is None:
@@ -337,7 +339,7 @@ class Leader(Role):
             for n in [n for n in pending if n <= last]:
                 del pending[n]
             if not pending:
-                del self.held[sender]
+                del self.parked[sender]
 
     # -- membership ------------------------------------------------------------
 
@@ -440,13 +442,13 @@ class Leader(Role):
             if m not in self.acked or old is None or m not in old.members \
                     or old.inc_of(m) != new.inc_of(m):
                 self.admitted[m] = new.seq
-                self.held.pop(m, None)          # multicasts of the old life
+                self.parked.pop(m, None)        # multicasts of the old life
             # A member renewed in place keeps its place in the stream: the
             # renewal may come from an old Join of a member that is fine
             # and still needs every entry since what it acknowledged. One
             # that had truly lost its place asks for its admission again.
         for m in [m for m in self.acked if m not in new.members]:
-            for table in (self.acked, self.progress, self.heard, self.sent, self.held,
+            for table in (self.acked, self.progress, self.heard, self.sent, self.parked,
                           self.next, self.unacked, self.serial, self.got, self.holds,
                           self.commit_sent, self.admitted):
                 table.pop(m, None)
