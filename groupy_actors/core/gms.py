@@ -184,6 +184,7 @@ class Gms:
                 return f"leader's commit {self.commit} beyond its stream {s.received}"
             if self.leader != self.me:
                 return f"a leader following {self.leader}"
+            return self.role.check_peers(self)
         return None
 
     @property

@@ -236,6 +236,38 @@ class Leader(Role):
         p = self.peers.get(m)
         return p.heard_at if p is not None else NEVER
 
+    def check_peers(self, g: "Gms") -> Optional[str]:
+        """What breaks the invariants of the records (see PeerRecord) or
+        between them and our views, between events; None if nothing."""
+        room, commit, top = g.t.inflight + self.LAST_WORD, g.commit, g.stream.received
+        for m, p in self.peers.items():
+            problem = p.check(top, room, commit, self.quorum is not None)
+            if problem is None and p.admitted is not None:
+                admission = g.stream.get(p.admitted)
+                if p.admitted > top or admission is not None and (
+                        type(admission) is not View or m not in admission.members):
+                    problem = f"admitted at {p.admitted}, not a view admitting it"
+            if problem is not None:
+                return f"peer {m.name}: {problem}"
+        for m, p in self.outsiders.items():
+            problem = p.check_window(room, commit) if m not in self.peers else "also a member"
+            if problem is not None:
+                return f"outsider {m.name}: {problem}"
+        latest = self.latest or g.view
+        members = {m for m in latest.members if m != g.me} if latest is not None else set()
+        missing = members - self.peers.keys()
+        if missing:
+            return f"members without a record: {sorted(m.name for m in missing)}"
+        strays = self.peers.keys() - members - set(g.view.members if g.view is not None else ())
+        if strays:
+            return f"records of non-members: {sorted(m.name for m in strays)}"
+        if any(not pending or (m not in self.peers and m != g.me)
+               for m, pending in self.parked.items()):
+            return "multicasts parked for a non-member, or an empty entry"
+        if self.unpushed:
+            return "pushes left over from the last event"
+        return None
+
     def sequence(self, g: "Gms", mc: Mcast) -> None:
         self.append(g, Msg(g.stream.received + 1, self.canonical(g, mc.sender), mc.inc, mc.n,
                            mc.payload), self.others(g), later=True)
