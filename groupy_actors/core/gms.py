@@ -75,7 +75,7 @@ class Gms:
         self.has_state = True
         self.state_at = NEVER
         self.base = 0           # our stream starts after this entry
-        self.held: list[Any] = []  # application effects waiting for the state
+        self.awaiting_state: list[Any] = []  # application effects held back for the state
         self.dead: set[Member] = set()
         self.suspects: set[Member] = set()
         # Alive, but passing the lead on (see slave.defers): not the next
@@ -184,6 +184,7 @@ class Gms:
                 return f"leader's commit {self.commit} beyond its stream {s.received}"
             if self.leader != self.me:
                 return f"a leader following {self.leader}"
+            return self.role.check_peers(self)
         return None
 
     @property
@@ -204,7 +205,7 @@ class Gms:
         if self.has_state:
             self.out.append(effect)
         else:
-            self.held.append(effect)
+            self.awaiting_state.append(effect)
 
     def become(self, role: Any) -> None:
         self.role = role
@@ -328,7 +329,7 @@ class Gms:
         self.stream.reset(0)
         self.commit = 0
         self.table.clear()
-        self.held.clear()
+        self.awaiting_state.clear()
         self.has_state = False
         self.watch_only(())
         self.join_via(contacts, patient=self.config.quorum)
@@ -714,8 +715,8 @@ class Gms:
                 del self.outbox[n]
         self.out.append(Restore(s.app, s.seq, s.after, s.src))
         self.out.append(InstallView(s.view, restored=True))
-        self.out.extend(e for e in self.held if getattr(e, "seq", s.seq + 1) > s.seq)
-        self.held.clear()
+        self.out.extend(e for e in self.awaiting_state if getattr(e, "seq", s.seq + 1) > s.seq)
+        self.awaiting_state.clear()
         self.deliver_ready()
         self.flush_backlog()
 

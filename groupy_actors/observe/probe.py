@@ -172,8 +172,7 @@ def silence(core: Any, now: float) -> float:
     leader, a leader the most silent member of its view."""
     role = core.role
     if getattr(role, "name", "") == "leader":
-        heard = getattr(role, "heard", None) or {}
-        oldest = min(heard.values(), default=now)
+        oldest = min((p.heard_at for p in role.peers.values()), default=now)
         return max(0.0, now - oldest)
     if core.heard_at == NEVER or core.view is None:
         return 0.0

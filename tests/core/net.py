@@ -42,7 +42,11 @@ class Net:
         return self.run(name, Start(member(name), member(contact) if contact else None))
 
     def run(self, name: str, event: Any) -> list[Any]:
-        effects = self.cores[name].handle(event, self.now)
+        core = self.cores[name]
+        effects = core.handle(event, self.now)
+        if core.stopped is None:
+            problem = core.invariants()     # as the simulators assert after every step
+            assert problem is None, f"{name}: {problem}"
         self.effects[name].extend(effects)
         for e in effects:
             if isinstance(e, Send):

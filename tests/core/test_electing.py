@@ -218,4 +218,4 @@ def test_a_promiser_under_another_incarnation_is_left_out_of_the_new_view():
     v = View(5, 5, (B, C), (INC["b"], INC["c"]))
     assert InstallView(v) in effects
     assert [e.to for e in effects if isinstance(e, Send) and isinstance(e.msg, Broadcast)] == [C]
-    assert b.role.next[C] == 6                      # what c is sent next: after the view
+    assert b.role.peers[C].next_seq == 6            # what c is sent next: after the view

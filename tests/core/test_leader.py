@@ -152,7 +152,7 @@ def test_a_nack_for_trimmed_entries_expels_the_member():
     net = Net("gms4", "abc")
     a = net["a"]
     a.stream.trim(3)
-    a.role.acked[B] = 0                     # a member it believes behind the trim
+    a.role.peers[B].acked = 0               # a member it believes behind the trim
     effects = a.handle(Nack(B, 1, 1, 2), 1.0)
     assert Send(B, Expelled(A, 1, 4, "asked for entries the group no longer keeps")) in effects
     assert a.view.members == (A, C)
@@ -287,14 +287,14 @@ def test_a_nack_is_answered_with_what_it_asks_for_one_batch_at_a_time():
     a = net["a"]
     for i in range(5):
         a.handle(AppMcast(i), 1.0)          # entries 4-8: b's window is full, all wait
-    assert a.role.next[B] == 4
+    assert a.role.peers[B].next_seq == 4
     out = a.handle(Nack(B, 1, 4, 4), 1.1)
     [again] = [e.msg for e in out if isinstance(e, Send) and e.to == B and e.msg.entries]
     assert [e.seq for e in again.entries] == [4] and again.top == 4
     out = a.handle(Nack(B, 1, 5, 9), 1.2)   # more than a batch: the first three
     [batch] = [e.msg for e in out if isinstance(e, Send) and e.to == B and e.msg.entries]
     assert [e.seq for e in batch.entries] == [5, 6, 7] and batch.top == 7
-    assert a.role.next[B] == 8 and a.stats["resent"] == 4
+    assert a.role.peers[B].next_seq == 8 and a.stats["resent"] == 4
 
 
 def test_answers_of_another_epoch_count_for_nothing():
@@ -306,7 +306,8 @@ def test_answers_of_another_epoch_count_for_nothing():
                 and e.msg.entries]
     a.handle(Ack(B, 2, 4, 99), 1.2)
     a.handle(Ack(C, 2, 4, 99), 1.2)
-    assert a.role.stable == 1 and a.role.acked == {B: 1, C: 2}
+    assert a.role.stable == 1
+    assert {m: p.acked for m, p in a.role.peers.items()} == {B: 1, C: 2}
 
 
 def test_a_joiner_that_missed_its_admission_is_sent_the_stream_again_from_it():
@@ -319,7 +320,7 @@ def test_a_joiner_that_missed_its_admission_is_sent_the_stream_again_from_it():
                and isinstance(e.msg, Broadcast)]
     assert [type(e).__name__ for e in again.entries] == ["View", "Msg"]
     assert [e.seq for e in again.entries] == [2, 3] and again.entries[0].members == (A, B)
-    assert a.role.next[B] == 4 and a.view.view_id == 2      # no new view for it
+    assert a.role.peers[B].next_seq == 4 and a.view.view_id == 2    # no new view for it
 
 
 def test_an_old_copy_of_a_join_from_a_member_that_is_in_changes_nothing():
@@ -379,9 +380,9 @@ def test_what_a_member_acknowledged_is_not_sent_to_it_again():
     a = net["a"]
     for i in range(3):
         a.handle(AppMcast(i), 1.0)          # entries 4-6; b's window is full: all wait
-    assert a.role.next[B] == 4
+    assert a.role.peers[B].next_seq == 4
     # b has them anyway (a resend, say) and says so; the window opens too.
-    out = a.handle(Ack(B, 1, 6, a.role.serial[B]), 1.1)
-    assert a.role.next[B] == 7 and a.role.acked[B] == 6
+    out = a.handle(Ack(B, 1, 6, a.role.peers[B].serial), 1.1)
+    assert a.role.peers[B].next_seq == 7 and a.role.peers[B].acked == 6
     assert not [e for e in out if isinstance(e, Send) and e.to == B
                 and isinstance(e.msg, Broadcast) and e.msg.entries]

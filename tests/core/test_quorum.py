@@ -41,9 +41,9 @@ def test_a_newcomer_is_a_learner_until_it_holds_the_state():
     a.handle(Assent(B, 1, 4), 1.0)
     hold(a, B, t=1.0)
     assert a.view.members == (A, B, C) and a.view.learners == (C,) and a.view.view_id == 4
-    a.handle(Ack(C, 1, a.view.seq, a.role.serial.get(C, 0), a.view.seq, False), 1.1)
+    a.handle(Ack(C, 1, a.view.seq, a.role.peers[C].serial, a.view.seq, False), 1.1)
     assert a.view.learners == (C,), "promoted without the state"
-    a.handle(Ack(C, 1, a.view.seq, a.role.serial.get(C, 0), a.view.seq, True), 1.2)
+    a.handle(Ack(C, 1, a.view.seq, a.role.peers[C].serial, a.view.seq, True), 1.2)
     assert {(p.to, p.msg.members) for p in proposals(a.out)} == {(B, (A, B, C)), (C, (A, B, C))}
     a.handle(Assent(B, 1, 5), 1.3)
     assert a.latest_view().learners == () and a.latest_view().view_id == 5
@@ -69,7 +69,7 @@ def promise(m, delivered=5):
 def hold(core, *members, t=0.2):
     """Those members say everything the leader sent so far has arrived."""
     for m in members:
-        core.handle(Ack(m, core.epoch, core.stream.delivered, core.role.serial.get(m, 0),
+        core.handle(Ack(m, core.epoch, core.stream.delivered, core.role.peers[m].serial,
                         core.stream.received), t)
 
 
@@ -96,7 +96,8 @@ def test_the_leader_delivers_only_what_a_majority_holds():
     assert not [e for e in a.out if isinstance(e, Deliver)]
     hold(a, B, t=1.1)
     assert not [e for e in a.out if isinstance(e, Deliver)]
-    effects = a.handle(Ack(C, 1, a.stream.delivered, a.role.serial[C], a.stream.received), 1.2)
+    effects = a.handle(Ack(C, 1, a.stream.delivered, a.role.peers[C].serial, a.stream.received),
+                       1.2)
     assert [e.msg.payload for e in effects if isinstance(e, Deliver)] == ["x"]   # a, b, c: 3 of 5
     # The members that hold it learn it may be delivered.
     told = [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Broadcast)]
@@ -262,7 +263,7 @@ def test_a_silent_member_is_told_it_is_out_only_once_the_view_without_it_commits
     effects = a.handle(Assent(B, 1, 8), t) + a.handle(Assent(C, 1, 8), t)
     assert a.latest_view().members == (A, B, C) and a.view.view_id == 7
     assert not expelled(effects), "told before a majority holds the view"
-    effects = a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.serial.get(B, 0),
+    effects = a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.peers[B].serial,
                            a.stream.received), t + 0.05)
     assert a.view.view_id == 8 and expelled(effects) == [D]
 

@@ -259,7 +259,8 @@ class Electing(Role):
         for m in members[1:]:
             fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
             g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable, start=view.seq))
-            leader.sent[m], leader.next[m] = g.now, view.seq + 1
+            p = leader.peers[m]
+            p.sent_at, p.next_seq = g.now, view.seq + 1
         leader.expel_when_committed(g, {m: "did not answer the new leader in time"
                                         for m in silent})
         g.note(f"leading view {view.view_id} of {len(members)} (epoch {g.epoch})")

@@ -13,6 +13,7 @@ from ..member import Member
 from ..messages import (Ack, Assent, Broadcast, Entry, Expelled, Inc, Join, JoinRefused,
                         Leave, Mcast, Msg, Nack, Promise, Propose, State, StateRequest, View)
 from .base import Handler, Role
+from .peer import PeerRecord
 from .quorum import Quorum, majority
 
 if TYPE_CHECKING:
@@ -33,49 +34,47 @@ class Leader(Role):
     LAST_WORD = 3   # unanswered sends beyond `inflight` kept for views, state, expulsion
 
     def __init__(self, g: "Gms", acked: Optional[dict[Member, int]] = None) -> None:
-        self.acked: dict[Member, int] = dict(acked or {})   # delivered, per member
-        self.progress: dict[Member, float] = {m: g.now for m in self.acked}
-        self.heard: dict[Member, float] = {m: g.now for m in self.acked}
-        self.sent: dict[Member, float] = {}
-        # Ack-clocked sending (gms4): entries from next[m] on are not sent to
-        # m yet; at most `inflight` broadcasts go out between two answers, the
-        # rest wait and leave together. Thespian queues every send without
-        # bound, and a peer that falls behind would otherwise stall us all.
-        self.next: dict[Member, int] = {}
-        self.expelling: set[Member] = set()
-        # What m has not yet had of what we sent it. Thespian's TCP transport
-        # sends one message at a time to each peer, each after the peer's
-        # receipt of the one before: what we send faster waits in our
-        # process, and a hung member holds all of it. So each send is
-        # numbered (`n`), m's Ack says the highest number it has had
-        # (`got`), and at most `inflight` (plus a few for views and state)
-        # are outstanding; the entries meanwhile wait and leave together.
+        # One record per member of our views (`acked`: what the members a
+        # takeover starts with have delivered). A member leaving takes its
+        # record with it (`forget`).
+        #
+        # Ack-clocked sending (gms4): entries from a member's `next_seq` on
+        # are not sent to it yet; at most `inflight` broadcasts go out
+        # between two answers, the rest wait and leave together. Thespian
+        # queues every send without bound, and a peer that falls behind
+        # would otherwise stall us all. Its TCP transport sends one message
+        # at a time to each peer, each after the peer's receipt of the one
+        # before: what we send faster waits in our process, and a hung
+        # member holds all of it. So each send is numbered (`serial`), the
+        # member's Ack says the highest number it has had (`got`), and at
+        # most `inflight` (plus a few for views and state) are outstanding.
         # (Counting from the last Ack instead let the backlog grow without
-        # bound under load: measured, 60 sends queued per member.)
-        self.serial: dict[Member, int] = {}
-        self.got: dict[Member, int] = {}
-        # Quorum mode: what arrived at each member (its Acks' `held`), from
-        # which `commit`. Since delivery lags sequencing (in quorum mode,
-        # and within one batch of events), the table of what we have
-        # sequenced (for duplicates and order), and where our last view went in.
-        self.holds: dict[Member, int] = {}
-        self.commit_sent: dict[Member, int] = {}
+        # bound under load: measured, 60 sends queued per member.) A send
+        # the member's later answers show it never had is taken for lost
+        # (see `unanswered`): it no longer holds a place in the window (else
+        # a lost tail would silence us for good); the member asks for what
+        # it missed.
+        self.peers: dict[Member, PeerRecord] = {
+            m: PeerRecord(acked=n, heard_at=g.now, progress_at=g.now)
+            for m, n in (acked or {}).items()}
+        # The send windows of those we send to that are not members (yet,
+        # or any more): a newcomer while the view admitting it is
+        # sequenced, a member told it is out, a survivor a takeover left
+        # out. A member that comes back goes on from its window. (Nothing
+        # trims them: each member put out for good leaves its window here.)
+        self.outsiders: dict[Member, PeerRecord] = {}
+        # Since delivery lags sequencing (in quorum mode, and within one
+        # batch of events), the table of what we have sequenced (for
+        # duplicates and order), and where our last view went in.
         self.order: dict[Member, tuple[Inc, int]] = sequenced_table(g)
         self.view_seq = 0
-        # Sends to each member not yet acknowledged: n -> when. One the
-        # member's later answers show it never had is taken for lost (see
-        # `unanswered`): it no longer holds a place in the window (else a
-        # lost tail would silence us for good); the member asks for what
-        # it missed.
-        self.unacked: dict[Member, dict[int, float]] = {}
-        self.held: dict[Member, dict[int, Mcast]] = {}      # out of order or over window
+        # Multicasts that came out of order or over the window, by sender
+        # (only senders with some), in the order `release` serves them.
+        self.parked: dict[Member, dict[int, Mcast]] = {}
         self.unpushed: dict[Member, None] = {}             # sent to at `settle` (in order)
         self.settling = False
         self.joins: dict[Member, Join] = {}     # asked while we were leaving
         self.to_expel: dict[Member, str] = {}   # told once the view without them commits
-        # Where each member's current incarnation began (the view that
-        # admitted or renewed it): sent again when it asks to be let in.
-        self.admitted: dict[Member, int] = {}
         self.snapshots: dict[int, _Snapshot] = {}
         self.stable = 0
         self.quorum: Optional[Quorum] = Quorum() if g.config.quorum else None
@@ -101,11 +100,13 @@ class Leader(Role):
             self.latest = e
         if g.f.reliable:
             for m in to:
-                self.next.setdefault(m, e.seq)
+                p = self.record(m)
+                if not p.next_seq:
+                    p.next_seq = e.seq
                 if later:
                     self.unpushed[m] = None
                 else:
-                    self.push(g, m)
+                    self.push(g, m, p)
         else:
             self.broadcast(g, e, to)
         note_sequenced(self.order, e)
@@ -128,73 +129,144 @@ class Leader(Role):
         for m in to:
             g.send(m, b)
 
-    def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0) -> bool:
-        """Send `m` a message, unless `inflight + spare` sends are under
-        way to it (sent, not acknowledged, not yet taken for lost)."""
+    def tell(self, g: "Gms", m: Member, msg: object, spare: int = 0,
+             p: Optional[PeerRecord] = None) -> bool:
+        """Send `m` (whose record `p` is, if the caller has it) a message,
+        unless `inflight + spare` sends are under way to it (sent, not
+        acknowledged, not yet taken for lost)."""
+        if p is None:
+            p = self.record(m)
         if g.f.reliable:
-            if self.unanswered(g, m) >= g.t.inflight + spare:
+            if self.unanswered(g, p) >= g.t.inflight + spare:
                 return False
-            n = self.serial[m] = self.serial.get(m, 0) + 1
+            n = p.serial = p.serial + 1
             if type(msg) is Broadcast:
                 msg = replace(msg, n=n, commit=g.commit, start=self.start)
-                self.commit_sent[m] = g.commit
+                p.commit_sent = g.commit
             elif type(msg) is Propose:
                 msg = replace(msg, n=n)
-            self.unacked.setdefault(m, {})[n] = g.now
+            p.unacked[n] = g.now
         g.send(m, msg)
-        self.sent[m] = g.now
+        p.sent_at = g.now
         return True
 
-    def push(self, g: "Gms", m: Member) -> bool:
+    def push(self, g: "Gms", m: Member, p: Optional[PeerRecord] = None) -> bool:
         """Send `m` what it has not been sent, if the clock allows."""
-        first, top = self.next.get(m, g.stream.received + 1), g.stream.received
+        if p is None:
+            p = self.record(m)
+        first, top = p.next_seq or g.stream.received + 1, g.stream.received
         if first > top:
             return False
         last = min(top, first + g.t.resend_batch - 1)
         entries = tuple(g.stream.range(first, last))
-        if not self.tell(g, m, Broadcast(g.me, g.epoch, entries, last, self.stable)):
+        if not self.tell(g, m, Broadcast(g.me, g.epoch, entries, last, self.stable), p=p):
             return False
-        self.next[m] = last + 1
+        p.next_seq = last + 1
         return True
 
     def answered(self, g: "Gms", m: Member, got: Optional[int] = None) -> None:
-        """`m` spoke; with `got`, it has had our sends up to that number."""
-        self.heard[m] = g.now
+        """Member `m` spoke; with `got`, it has had our sends up to that number."""
+        p = self.peers[m]
+        p.heard_at = g.now
         if got is not None:
-            self.had(m, got)
-        if not self.push(g, m) and self.quorum is not None \
-                and self.commit_sent.get(m, 0) < g.commit:
-            self.tell_commit(g, m)
+            self.had(p, got)
+        if not self.push(g, m, p) and self.quorum is not None and p.commit_sent < g.commit:
+            self.tell_commit(g, m, p)
 
-    def tell_commit(self, g: "Gms", m: Member) -> None:
-        self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, m), self.stable))
+    def tell_commit(self, g: "Gms", m: Member, p: PeerRecord) -> None:
+        self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, p), self.stable), p=p)
 
-    def sent_top(self, g: "Gms", m: Member) -> int:
-        """The last entry sent to `m`: the `top` of our broadcasts to it.
-        Not the last we hold: what waits here for room in its window is not
-        missing there, and a member that asked for it (as it once did) had
-        it resent on top of its queue, again and again under load."""
-        return self.next.get(m, g.stream.received + 1) - 1
+    def sent_top(self, g: "Gms", p: PeerRecord) -> int:
+        """The last entry sent to the peer of `p`: the `top` of our
+        broadcasts to it. Not the last we hold: what waits here for room in
+        its window is not missing there, and a member that asked for it (as
+        it once did) had it resent on top of its queue, again and again
+        under load."""
+        return (p.next_seq or g.stream.received + 1) - 1
 
-    def had(self, m: Member, got: int) -> None:
-        got = self.got[m] = max(got, self.got.get(m, 0))
-        flight = self.unacked.get(m)
+    def had(self, p: PeerRecord, got: int) -> None:
+        got = p.got = max(got, p.got)
+        flight = p.unacked
         if flight:
             for n in [n for n in flight if n <= got]:
                 del flight[n]
 
-    def unanswered(self, g: "Gms", m: Member) -> int:
-        """Sends to `m` that may still be under way: not acknowledged, and
-        not older, by `lost_after`, than its latest word (a member that
-        keeps answering without having had them, did not get them; one
-        that went silent is sent nothing more until it answers)."""
-        flight = self.unacked.get(m)
+    def unanswered(self, g: "Gms", p: PeerRecord) -> int:
+        """Sends to the peer of `p` that may still be under way: not
+        acknowledged, and not older, by `lost_after`, than its latest word
+        (a member that keeps answering without having had them, did not
+        get them; one that went silent is sent nothing more until it
+        answers)."""
+        flight = p.unacked
         if not flight:
             return 0
-        cutoff = self.heard.get(m, NEVER) - g.t.lost_after
+        cutoff = p.heard_at - g.t.lost_after
         for n in [n for n, t in flight.items() if t < cutoff]:
             del flight[n]
         return len(flight)
+
+    # -- the records -------------------------------------------------------------
+
+    def record(self, m: Member) -> PeerRecord:
+        """What we keep about `m`: its record if it is a member, else its
+        send window as an outsider (made on first use)."""
+        p = self.peers.get(m)
+        if p is None:
+            p = self.outsiders.get(m)
+            if p is None:
+                p = self.outsiders[m] = PeerRecord()
+        return p
+
+    def admit(self, m: Member) -> PeerRecord:
+        """A record for newcomer `m`, which keeps the send window it had as
+        an outsider; last in `peers`, as it came last."""
+        p = self.outsiders.pop(m, None)
+        if p is None:
+            p = PeerRecord()
+        self.peers[m] = p
+        return p
+
+    def forget(self, m: Member) -> None:
+        """Member `m` left our views: nothing of it stays."""
+        del self.peers[m]
+        self.parked.pop(m, None)
+
+    def heard_from(self, m: Member) -> float:
+        """When member `m` last spoke to us (NEVER for a non-member)."""
+        p = self.peers.get(m)
+        return p.heard_at if p is not None else NEVER
+
+    def check_peers(self, g: "Gms") -> Optional[str]:
+        """What breaks the invariants of the records (see PeerRecord) or
+        between them and our views, between events; None if nothing."""
+        room, commit, top = g.t.inflight + self.LAST_WORD, g.commit, g.stream.received
+        for m, p in self.peers.items():
+            problem = p.check(top, room, commit, self.quorum is not None)
+            if problem is None and p.admitted is not None:
+                admission = g.stream.get(p.admitted)
+                if p.admitted > top or admission is not None and (
+                        type(admission) is not View or m not in admission.members):
+                    problem = f"admitted at {p.admitted}, not a view admitting it"
+            if problem is not None:
+                return f"peer {m.name}: {problem}"
+        for m, p in self.outsiders.items():
+            problem = p.check_window(room, commit) if m not in self.peers else "also a member"
+            if problem is not None:
+                return f"outsider {m.name}: {problem}"
+        latest = self.latest or g.view
+        members = {m for m in latest.members if m != g.me} if latest is not None else set()
+        missing = members - self.peers.keys()
+        if missing:
+            return f"members without a record: {sorted(m.name for m in missing)}"
+        strays = self.peers.keys() - members - set(g.view.members if g.view is not None else ())
+        if strays:
+            return f"records of non-members: {sorted(m.name for m in strays)}"
+        if any(not pending or (m not in self.peers and m != g.me)
+               for m, pending in self.parked.items()):
+            return "multicasts parked for a non-member, or an empty entry"
+        if self.unpushed:
+            return "pushes left over from the last event"
+        return None
 
     def sequence(self, g: "Gms", mc: Mcast) -> None:
         self.append(g, Msg(g.stream.received + 1, self.canonical(g, mc.sender), mc.inc, mc.n,
@@ -248,10 +320,11 @@ class Leader(Role):
             # ours from now on, or their answers would be taken for strangers'.
             for m, inc in zip(members, incs):
                 if m != g.me and m not in old.members:
-                    self.acked[m] = self.holds[m] = view.seq - 1
-                    self.progress[m] = self.heard[m] = g.now
+                    p = self.peers.get(m) or self.admit(m)
+                    p.acked = p.received = view.seq - 1
+                    p.progress_at = p.heard_at = g.now
                 if m != g.me and (m not in old.members or inc != old.inc_of(m)):
-                    self.admitted[m] = view.seq
+                    self.peers[m].admitted = view.seq
         gone = [m for m in old.members if m not in members and m not in g.dead]
         if g.f.reliable:
             self.broadcast(g, view, gone)   # their last word from us: not held back
@@ -262,9 +335,10 @@ class Leader(Role):
     def remove(self, g: "Gms", reasons: dict[Member, str]) -> None:
         """Expel members that did not ask to go (they are told why)."""
         for m, why in reasons.items():
-            if m not in self.expelling:     # (asked again each tick until a view commits)
+            p = self.peers[m]
+            if not p.expelling:             # (asked again each tick until a view commits)
                 g.note(f"expelling {m}: {why}", logging.WARNING)
-        self.expelling |= set(reasons)
+                p.expelling = True
         if self.quorum is not None:
             self.quorum.expel(g, self, reasons)
             return
@@ -293,8 +367,9 @@ class Leader(Role):
         self.take(g, mc)
 
     def on_Mcast(self, g: "Gms", mc: Mcast) -> None:
-        if mc.sender in self.heard:
-            self.heard[mc.sender] = g.now
+        p = self.peers.get(mc.sender)
+        if p is not None:
+            p.heard_at = g.now
         self.take(g, mc)
 
     def take(self, g: "Gms", mc: Mcast) -> None:
@@ -315,7 +390,10 @@ class Leader(Role):
             return                      # a retry of one already sequenced
         if mc.n > last + 1 or self.window_full(g):
             if mc.n - last <= 2 * g.t.sender_window:
-                self.held.setdefault(mc.sender, {})[mc.n] = mc
+                pending = self.parked.get(mc.sender)
+                if pending is None:
+                    pending = self.parked[mc.sender] = {}
+                pending[mc.n] = mc
             return
         self.sequence(g, mc)
         self.release(g)
@@ -324,9 +402,9 @@ class Leader(Role):
         return g.stream.received - self.stable >= g.t.window
 
     def release(self, g: "Gms") -> None:
-        """Sequence held multicasts that are next in line, while there is room."""
-        for sender in list(self.held):
-            pending = self.held[sender]
+        """Sequence parked multicasts that are next in line, while there is room."""
+        for sender in list(self.parked):
+            pending = self.parked[sender]
             while not self.window_full(g) and self.last_of(g, sender) is not None:
                 nxt = pending.pop(self.last_of(g, sender)[1] + 1, None)
                 if nxt is None:
@@ -337,7 +415,7 @@ class Leader(Role):
             for n in [n for n in pending if n <= last]:
                 del pending[n]
             if not pending:
-                del self.held[sender]
+                del self.parked[sender]
 
     # -- membership ------------------------------------------------------------
 
@@ -370,16 +448,17 @@ class Leader(Role):
         says that nothing we sent it since has arrived, so its send window
         is free (counting those sends as outstanding starved the resend
         when they were lost)."""
-        first = self.admitted.get(who, self.acked.get(who, 0) + 1)
-        if self.acked.get(who, 0) >= first:
+        p = self.record(who)
+        first = p.admitted if p.admitted is not None else p.acked + 1
+        if p.acked >= first:
             return                      # it acknowledged its admission: an old copy
         admission = g.stream.get(first)
         if isinstance(admission, View) and who in admission.members \
                 and admission.inc_of(who) == latest.inc_of(who):
-            self.unacked.pop(who, None)
-            self.got[who] = self.serial.get(who, 0)
-            self.next[who] = first
-            self.push(g, who)
+            p.unacked.clear()
+            p.got = p.serial
+            p.next_seq = first
+            self.push(g, who, p)
 
     def on_Leave(self, g: "Gms", lv: Leave) -> None:
         if lv.src in g.view.members and lv.src != g.me:
@@ -400,7 +479,7 @@ class Leader(Role):
         the Joins that came meanwhile to the next leader."""
         if g.f.reliable:
             for m in new.members:
-                first = self.next.get(m, g.stream.received + 1)
+                first = self.record(m).next_seq or g.stream.received + 1
                 entries = tuple(g.stream.range(first, g.stream.received))
                 g.send(m, Broadcast(g.me, g.epoch, entries, g.stream.received, self.stable,
                                     commit=g.commit, start=self.start))
@@ -419,7 +498,8 @@ class Leader(Role):
         # admission may not have reached it: named leader while still
         # joining, it led nobody and the group stalled (test kit, seed 7).
         if g.f.reliable:
-            shown = [m for m in others if self.acked.get(m, -1) >= self.admitted.get(m, 0)]
+            shown = [m for m in others if (p := self.peers.get(m)) is not None
+                     and p.acked >= (p.admitted or 0)]
             if shown and shown[0] != others[0]:
                 others = [shown[0]] + [m for m in others if m != shown[0]]
         self.change_view(g, others)
@@ -431,27 +511,23 @@ class Leader(Role):
             return
         others = g.others()
         for m in others:
-            if m not in self.acked:             # a newcomer: its state stands for the rest
-                self.acked[m] = new.seq - 1
-                self.next[m] = max(self.next.get(m, new.seq), new.seq)
-                self.progress[m] = self.heard[m] = g.now
-                self.unacked.pop(m, None)       # (it counts our sends afresh)
-                self.holds[m] = new.seq - 1
-            if m not in self.acked or old is None or m not in old.members \
-                    or old.inc_of(m) != new.inc_of(m):
-                self.admitted[m] = new.seq
-                self.held.pop(m, None)          # multicasts of the old life
+            p = self.peers.get(m)
+            if p is None:                       # a newcomer: its state stands for the rest
+                p = self.admit(m)
+                p.acked = p.received = new.seq - 1
+                p.next_seq = max(p.next_seq, new.seq)
+                p.progress_at = p.heard_at = g.now
+                p.unacked.clear()               # (it counts our sends afresh)
+            if old is None or m not in old.members or old.inc_of(m) != new.inc_of(m):
+                p.admitted = new.seq
+                self.parked.pop(m, None)        # multicasts of the old life
             # A member renewed in place keeps its place in the stream: the
             # renewal may come from an old Join of a member that is fine
             # and still needs every entry since what it acknowledged. One
             # that had truly lost its place asks for its admission again.
-        for m in [m for m in self.acked if m not in new.members]:
-            for table in (self.acked, self.progress, self.heard, self.sent, self.held,
-                          self.next, self.unacked, self.serial, self.got, self.holds,
-                          self.commit_sent, self.admitted):
-                table.pop(m, None)
+        for m in [m for m in self.peers if m not in new.members]:
+            self.forget(m)
         g.watch_only(others)
-        self.expelling &= set(new.members)
         gone = {m: why for m, why in self.to_expel.items() if m not in new.members}
         self.to_expel = {m: why for m, why in self.to_expel.items() if m in new.members}
         if gone and g.role is self:
@@ -468,7 +544,7 @@ class Leader(Role):
 
     def not_ours(self, g: "Gms", who: Member) -> bool:
         """Traffic from a non-member: tell it, so it joins again."""
-        if who in self.acked or who == g.me:
+        if who in self.peers or who == g.me:
             return False
         if g.f.watch:
             # (gms2/gms3 too: a member a crashed leader admitted in a view
@@ -484,7 +560,9 @@ class Leader(Role):
         # is not in its last view, and counting itself delivered that view
         # with no member of it holding it (it stopped; the one left halted
         # for ever, short of a majority of the view before).
-        holds = sorted([self.holds.get(m, self.acked.get(m, 0)) for m in members if m != g.me]
+        peers = self.peers
+        holds = sorted([p.acked if (p := peers[m]).received is None else p.received
+                        for m in members if m != g.me]
                        + ([g.stream.received] if g.me in members else []), reverse=True)
         if len(holds) < majority(len(members)):
             return
@@ -498,9 +576,10 @@ class Leader(Role):
             # now, the others when they answer (an idle group's last entries
             # would wait for the heartbeat otherwise).
             for m in self.others(g):
-                if self.commit_sent.get(m, 0) < g.commit and not self.unanswered(g, m) \
-                        and not self.push(g, m):
-                    self.tell_commit(g, m)
+                p = self.peers[m]
+                if p.commit_sent < g.commit and not self.unanswered(g, p) \
+                        and not self.push(g, m, p):
+                    self.tell_commit(g, m, p)
 
     def last_of(self, g: "Gms", sender: Member) -> Optional[tuple[Inc, int]]:
         """The incarnation and last number we sequenced of `sender`."""
@@ -509,50 +588,54 @@ class Leader(Role):
     def on_Ack(self, g: "Gms", a: Ack) -> None:
         if self.not_ours(g, a.src) or a.epoch != g.epoch:
             return
-        if self.quorum is not None and a.ready and g.view is not None \
-                and a.src in g.view.learners and a.delivered >= self.admitted.get(a.src, 0):
-            # (An Ack that has not got as far as the learner's admission is
-            # from an earlier life of that member: its `ready` says nothing.)
-            self.quorum.promote(g, self, a.src)
-        if self.quorum is not None and a.held > self.holds.get(a.src, 0):
-            self.had(a.src, a.got)
-            self.holds[a.src] = a.held
-            self.advance_commit(g)
-            if g.role is not self or a.src not in self.acked:
-                return                  # what that delivered ended our lead, or its place
-        if a.delivered > self.acked[a.src]:
-            self.acked[a.src] = min(a.delivered, g.stream.received)
+        if self.quorum is not None:
+            if a.ready and g.view is not None and a.src in g.view.learners \
+                    and a.delivered >= (self.peers[a.src].admitted or 0):
+                # (An Ack that has not got as far as the learner's admission
+                # is from an earlier life of that member: its `ready` says nothing.)
+                self.quorum.promote(g, self, a.src)
+            p = self.record(a.src)      # (a view that promotion committed may drop it)
+            if a.held > (p.received or 0):
+                self.had(p, a.got)
+                p.received = a.held
+                self.advance_commit(g)
+                if g.role is not self or a.src not in self.peers:
+                    return              # what that delivered ended our lead, or its place
+        p = self.peers[a.src]
+        if a.delivered > p.acked:
+            p.acked = min(a.delivered, g.stream.received)
             # What it has (from a resend, say) need not go out to it again.
-            self.next[a.src] = max(self.next.get(a.src, 0), self.acked[a.src] + 1)
-            self.progress[a.src] = g.now
+            p.next_seq = max(p.next_seq, p.acked + 1)
+            p.progress_at = g.now
             self.update_stable(g)
             self.release(g)
         self.answered(g, a.src, a.got)
 
     def update_stable(self, g: "Gms") -> None:
         if g.f.reliable:                # without acks nothing is known stable
-            self.stable = min([g.stream.delivered, *self.acked.values()])
+            self.stable = min([g.stream.delivered] + [p.acked for p in self.peers.values()])
             g.stream.trim(self.stable)
 
     def on_Nack(self, g: "Gms", n: Nack) -> None:
         if self.not_ours(g, n.src) or n.epoch != g.epoch:
             return
-        self.heard[n.src] = g.now
+        p = self.peers[n.src]
+        p.heard_at = g.now
         # Thespian may hand us a Nack after a later Ack (colliding sends are
         # retried out of order): what it has acknowledged since, it has.
-        first = max(n.first, self.acked[n.src] + 1)
+        first = max(n.first, p.acked + 1)
         if first <= n.last:
             entries = g.stream.range(first, min(n.last, first + g.t.resend_batch - 1))
             if entries:
-                top = max(self.sent_top(g, n.src), entries[-1].seq)
+                top = max(self.sent_top(g, p), entries[-1].seq)
                 if self.tell(g, n.src, Broadcast(g.me, g.epoch, tuple(entries), top, self.stable),
-                             spare=self.LAST_WORD):
+                             spare=self.LAST_WORD, p=p):
                     g.stats["resent"] += len(entries)
-                    self.next[n.src] = max(self.next.get(n.src, 0), entries[-1].seq + 1)
+                    p.next_seq = max(p.next_seq, entries[-1].seq + 1)
             elif first <= g.stream.trimmed:
                 self.remove(g, {n.src: "asked for entries the group no longer keeps"})
                 return
-        self.push(g, n.src)
+        self.push(g, n.src, p)
 
     def on_StateRequest(self, g: "Gms", r: StateRequest) -> None:
         if not self.not_ours(g, r.src):
@@ -575,7 +658,7 @@ class Leader(Role):
             return
         unstable = tuple(g.stream.range(g.stream.trimmed + 1, snap.seq))
         for m in snap.to:
-            if m in self.acked:
+            if m in self.peers:
                 # Never held back: one per admission or request, and without
                 # it the member is of no use.
                 g.send(m, State(g.me, g.epoch, snap.seq, snap.view, s.data, snap.table,
@@ -589,23 +672,27 @@ class Leader(Role):
         if not g.f.reliable:
             return
         if g.late:
-            for m in self.heard:
-                self.heard[m] = g.now
+            for p in self.peers.values():
+                p.heard_at = g.now
         top = g.stream.received
         for m in g.others():
             # A heartbeat, to a member that has answered lately: a live one
             # answers every heartbeat (its keep-alive Ack), lost answers
-            # included, so one that stopped is sent nothing more.
-            if g.now - self.sent.get(m, NEVER) >= g.t.heartbeat and not self.push(g, m):
-                self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, m), self.stable),
-                          spare=1)
+            # included, so one that stopped is sent nothing more. (After a
+            # takeover, until its view is in, our view may still name
+            # survivors it left out: outsiders.)
+            p = self.record(m)
+            if g.now - p.sent_at >= g.t.heartbeat and not self.push(g, m, p):
+                self.tell(g, m, Broadcast(g.me, g.epoch, (), self.sent_top(g, p), self.stable),
+                          spare=1, p=p)
         out: dict[Member, str] = {}
-        for m, acked in self.acked.items():
+        for m, p in self.peers.items():
+            acked = p.acked
             if acked >= top:
-                self.progress[m] = g.now
-            if g.now - self.heard[m] > g.t.suspect_after:
+                p.progress_at = g.now
+            if g.now - p.heard_at > g.t.suspect_after:
                 out[m] = f"silent for {g.t.suspect_after:g}s"
-            elif top - acked > g.t.max_lag or g.now - self.progress[m] > g.t.ack_timeout:
+            elif top - acked > g.t.max_lag or g.now - p.progress_at > g.t.ack_timeout:
                 out[m] = "fell too far behind"
         if out:
             self.remove(g, out)
@@ -617,7 +704,7 @@ class Leader(Role):
     def on_Assent(self, g: "Gms", a: Assent) -> None:
         if self.quorum is not None and a.epoch == g.epoch:
             self.quorum.assent(g, self, a)
-        if a.src in self.heard and g.role is self:
+        if a.src in self.peers and g.role is self:
             self.answered(g, a.src, a.got)
 
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:

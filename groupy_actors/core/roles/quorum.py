@@ -180,7 +180,7 @@ class Quorum:
         view = leader.latest or g.view
         voters = view.voters
         heard = 1 + sum(1 for m in voters
-                        if m != g.me and g.now - leader.heard.get(m, NEVER) <= g.t.suspect_after)
+                        if m != g.me and g.now - leader.heard_from(m) <= g.t.suspect_after)
         p = self.proposal
         if heard < majority(len(voters)):
             g.halt(f"in a minority: heard from {heard} of the {len(voters)} voting members "

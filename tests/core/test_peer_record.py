@@ -1,0 +1,125 @@
+"""The leader's record of each peer: its invariants hold through a scripted
+run, and a member that leaves leaves nothing of itself behind."""
+from dataclasses import fields, is_dataclass
+
+from groupy_actors.core import AppLeave, AppMcast, Broadcast, Down, Member
+from groupy_actors.core.roles.peer import PeerRecord
+
+from .net import B, C, D, Net
+
+
+def mentions(obj, m: Member, seen=None) -> list[str]:
+    """Where in `obj`, walked through its attributes and containers, `m` is."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if obj == m:
+        return ["itself"]
+    if isinstance(obj, dict):
+        found = ["key" for k in obj if k == m]
+        items = obj.items()
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        found, items = [], enumerate(obj)
+    elif is_dataclass(obj):
+        found, items = [], ((f.name, getattr(obj, f.name)) for f in fields(obj))
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        found, items = [], vars(obj).items()
+    else:
+        return []
+    for key, value in items:
+        found += [f"{key}.{where}" for where in mentions(value, m, seen)]
+    return found
+
+
+def sound(net: Net, leader: str = "a") -> None:
+    core = net[leader]
+    assert core.role.name == "leader"
+    assert core.role.check_peers(core) is None
+    assert core.invariants() is None
+
+
+def test_the_records_hold_their_invariants_through_a_run_and_a_leave_leaves_no_trace():
+    net = Net("gms4", "abc", inflight=2)
+    a = net["a"]
+    sound(net)
+    assert list(a.role.peers) == [B, C]
+
+    net.add("d", "a")                                   # admission
+    net.settle()
+    sound(net)
+    assert list(a.role.peers) == [B, C, D] and not a.role.outsiders
+    assert a.role.peers[D].admitted == a.view.seq
+
+    for i in range(6):                                  # multicasts from the leader and b
+        net.run("a", AppMcast(f"a{i}"))
+        net.run("b", AppMcast(f"b{i}"))
+        net.settle()
+        sound(net)
+
+    # A lost send: c misses a broadcast; the leader counts it under way until
+    # c's later answers show it never had it, and c asks for what it missed.
+    net.run("a", AppMcast("lost on the way to c"))
+    net.settle(drop=lambda src, dst, msg: dst == "c" and isinstance(msg, Broadcast))
+    c = a.role.peers[C]
+    assert c.unacked and c.acked < a.stream.received
+    lost = max(c.unacked)
+    sound(net)
+    for _ in range(40):                                 # heartbeats, Acks, a Nack, the resend
+        net.tick(0.1)
+        sound(net)
+    assert c.acked == a.stream.received and lost not in c.unacked and c.got > lost
+    assert a.stats["resent"] >= 1
+    assert {m: p.acked for m, p in a.role.peers.items()} == dict.fromkeys((B, C, D), c.acked)
+
+    net.run("d", AppLeave())                            # removal
+    net.settle()
+    sound(net)
+    assert D not in a.view.members and list(a.role.peers) == [B, C]
+    assert mentions(a.role, D) == []
+
+
+def test_a_crashed_member_leaves_no_trace():
+    net = Net("gms4", "abcd")
+    a = net["a"]
+    net.run("d", AppMcast("last words"))
+    net.crash("d")
+    net.settle()
+    sound(net)
+    assert D not in a.view.members
+    assert mentions(a.role, D) == []
+
+
+def test_an_expelled_member_keeps_only_the_window_of_what_told_it_so():
+    # The leader numbers every send, the Expelled one too: it stays as the
+    # member's outsider window, which it goes on from if it comes back.
+    net = Net("gms4", "abc")
+    a = net["a"]
+    net.dead.add("c")                   # silent, but nobody says it is down
+    for _ in range(5):
+        net.tick(1.0)                   # longer than `suspect_after` (3s) in all
+    sound(net)
+    assert C not in a.view.members and list(a.role.peers) == [B]
+    assert mentions(a.role, C) == ["outsiders.key"]
+    assert a.role.outsiders[C].serial >= 1
+
+
+def test_the_check_finds_a_broken_record():
+    ok = PeerRecord(acked=3, next_seq=4, serial=2, unacked={1: 0.0, 2: 0.0})
+    assert ok.check(top=5, room=5, commit=0, quorum=False) is None
+    assert "acked 4" in PeerRecord(acked=4, next_seq=4).check(5, 5, 0, False)
+    assert "next 7" in PeerRecord(acked=3, next_seq=7).check(5, 5, 0, False)
+    broken = PeerRecord(acked=3, next_seq=4, serial=2, unacked={2: 0.0, 1: 0.0})
+    assert "out of order" in broken.check(5, 5, 0, False)
+    assert "room for 1" in ok.check(5, 1, 0, False)
+    assert "received 2" in PeerRecord(acked=3, next_seq=4, received=2).check(5, 5, 0, True)
+
+
+def test_a_leader_knows_every_member_of_its_views_and_no_other():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    del a.role.peers[C]
+    assert "without a record" in a.role.check_peers(a)
+    a.role.peers[C] = PeerRecord(acked=0, next_seq=a.stream.received + 1)
+    a.role.peers[Member("x")] = PeerRecord(acked=0, next_seq=1)
+    assert "non-members" in a.role.check_peers(a)
