@@ -151,14 +151,24 @@ def test_a_member_taken_for_a_newcomer_in_its_own_place_catches_up():
     assert len(views) == 1, views
 
 
-def test_a_batch_already_sequenced_while_open_does_not_break_numbering():
-    """Small windows, quorum mode: a slave's open batch of multicasts was
-    seen sequenced within the same events, and the next multicast found no
-    batch to join (IndexError in `Gms.number`; seed found by comparing
-    digests of 2100 runs across a refactoring)."""
-    tight = replace(SIM_TIMING, window=15, sender_window=4, resend_batch=4, max_lag=40,
-                    ack_timeout=600, lost_after=20)
-    o = Simulation("gms4", seed=271, members=5, messages=120, timing=tight, quorum=True,
+TIGHT = replace(SIM_TIMING, window=15, sender_window=4, resend_batch=4, max_lag=40,
+               ack_timeout=600, lost_after=20)
+
+
+@pytest.mark.parametrize("seed", [
+    # A slave's open batch of multicasts was seen sequenced within the same
+    # events, and the next multicast found no batch to join (IndexError in
+    # `Gms.number`).
+    pytest.param(271, id="batch-gone"),
+    # The leader released multicasts parked under an incarnation that a
+    # view it had just sequenced replaced (the view not yet delivered: in
+    # quorum mode that waits for a majority); the member sent them again
+    # under its new one, and they were delivered twice.
+    pytest.param(316, id="parked-old-life"),
+])
+def test_small_windows_in_quorum_mode_keep_every_guarantee(seed):
+    """Seeds found by comparing digests of 2100 runs across a refactoring."""
+    o = Simulation("gms4", seed=seed, members=5, messages=120, timing=TIGHT, quorum=True,
                    faults=Faults(loss=0.05, reorder=True, crashes=1, joins=2, leaves=1,
                                  partitions=1)).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())

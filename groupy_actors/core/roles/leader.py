@@ -405,14 +405,20 @@ class Leader(Role):
         """Sequence parked multicasts that are next in line, while there is room."""
         for sender in list(self.parked):
             pending = self.parked[sender]
-            while not self.window_full(g) and self.last_of(g, sender) is not None:
-                nxt = pending.pop(self.last_of(g, sender)[1] + 1, None)
-                if nxt is None:
+            while not self.window_full(g) and (placed := self.last_of(g, sender)) is not None:
+                nxt = pending.pop(placed[1] + 1, None)
+                if nxt is None or nxt.inc != placed[0]:
                     break
                 self.sequence(g, nxt)
+            # Gone: what is placed already, and what was parked under an
+            # incarnation a view sequenced since has replaced. (Released
+            # after that view, an old life's multicasts followed its
+            # renewal, and the member sent them again under the new one:
+            # delivered twice. In quorum mode the view is delivered, and
+            # `on_view` drops them, only once a majority holds it.)
             placed = self.last_of(g, sender)
-            last = placed[1] if placed is not None else float("inf")
-            for n in [n for n in pending if n <= last]:
+            for n in [n for n, mc in pending.items()
+                      if placed is None or n <= placed[1] or mc.inc != placed[0]]:
                 del pending[n]
             if not pending:
                 del self.parked[sender]
