@@ -184,3 +184,18 @@ def test_quorum_mode_random_crashes_leave_a_majority_of_the_voters(seed):
                    faults=Faults(loss=0.03, duplicate=0.02, crashes=1, joins=2, leaves=1,
                                  partitions=2)).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+@pytest.mark.parametrize("seed, members, faults", [
+    (427, 5, Faults(loss=0.1, duplicate=0.05, reorder=True, crashes=2, joins=2, leaves=1,
+                    partitions=2)),
+    (543, 4, Faults(loss=0.1, duplicate=0.05, crashes=1, joins=2, leaves=2, partitions=2)),
+], ids=["five", "four"])
+def test_a_new_leader_delivering_older_views_keeps_the_newest_views_members(seed, members,
+                                                                            faults):
+    """Quorum mode: the takeover adopted a view admitting j1 behind one that
+    did not name it yet; delivering the older one after taking over, the
+    new leader forgot j1 (the leader's invariants, checked every step)."""
+    o = Simulation("gms4", seed=seed, members=members, messages=60, quorum=True,
+                   faults=faults).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())

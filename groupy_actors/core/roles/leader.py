@@ -516,7 +516,14 @@ class Leader(Role):
             g.stop("left the group")
             return
         others = g.others()
+        # Records follow the newest view we sequenced, not this one: after a
+        # takeover (and in quorum mode, where delivery waits for a
+        # majority) older views are delivered behind newer ones, and one
+        # without a member the newest admits forgot that member's record.
+        newest = self.latest if self.latest is not None and self.latest.seq > new.seq else new
         for m in others:
+            if m not in newest.members:
+                continue                        # a later view removed it
             p = self.peers.get(m)
             if p is None:                       # a newcomer: its state stands for the rest
                 p = self.admit(m)
@@ -531,7 +538,7 @@ class Leader(Role):
             # renewal may come from an old Join of a member that is fine
             # and still needs every entry since what it acknowledged. One
             # that had truly lost its place asks for its admission again.
-        for m in [m for m in self.peers if m not in new.members]:
+        for m in [m for m in self.peers if m not in new.members and m not in newest.members]:
             self.forget(m)
         g.watch_only(others)
         gone = {m: why for m, why in self.to_expel.items() if m not in new.members}
@@ -539,8 +546,8 @@ class Leader(Role):
         if gone and g.role is self:
             self.tell_expelled(g, gone)
         self.update_stable(g)
-        added = [m for m in others if old is None or m not in old.members
-                 or old.inc_of(m) != new.inc_of(m)]
+        added = [m for m in others if m in newest.members and (
+            old is None or m not in old.members or old.inc_of(m) != new.inc_of(m))]
         if g.f.reliable and added:
             self.snapshot_for(g, added)
         if self.quorum is not None and g.role is self and g.stopped is None:
