@@ -297,3 +297,24 @@ def test_a_leaving_leader_delivers_the_view_without_it_only_once_a_member_of_it_
     assert a.view.view_id == 3 and a.stopped is None
     hold(a, B, t=1.2)
     assert a.view.view_id == 4 and a.stopped == "left the group"
+
+
+def test_a_voter_leaving_and_a_learner_ready_to_vote_change_the_voters_in_two_views():
+    # Both wait while another proposal is out. Changed together, the old
+    # voters (a, b, c) and the new (a, b, d) have majorities that share no
+    # member ({b, c} and {a, d}): cut apart, each side went on alone.
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    a.handle(Join(D, (0, 0)), 1.0)
+    a.handle(Assent(B, 1, 6), 1.0)
+    hold(a, B, t=1.0)
+    assert a.view.view_id == 6 and a.view.learners == (D,)
+    a.handle(Join(E, (0, 0)), 1.1)                  # view 7 is proposed
+    a.handle(Ack(D, 1, a.view.seq, a.role.peers[D].serial, a.view.seq, True), 1.2)  # d is ready
+    a.handle(Down(C), 1.2)                          # and c is gone
+    a.handle(Assent(B, 1, 7), 1.3)
+    hold(a, B, t=1.4)
+    a.handle(Assent(B, 1, 8), 1.5)
+    v8 = a.latest_view()
+    assert v8.view_id == 8 and v8.members == (A, B, D, E)
+    assert v8.voters == (A, B) and v8.learners == (D, E), "two voters changed in one view"

@@ -110,10 +110,13 @@ class Quorum:
         members += tuple(m for m in self.adds if m not in old.members)
         renew = tuple(m for m in self.renews if m in members and m in old.members
                       and (m in old.learners or m == change))
-        learners = tuple(m for m in members if (m in old.learners and m != up)
+        # Only the one change votes anew: a learner waiting to be promoted
+        # stays a learner while a voter leaves (promoted together, the old
+        # view's voters and the new one's had disjoint majorities: two
+        # regimes went on side by side after a cut; seed 329, 4 members).
+        promoted = up if change is up else None
+        learners = tuple(m for m in members if (m in old.learners and m != promoted)
                          or m not in old.members or (m in renew and m != old.leader))
-        if change is up and up is not None:
-            learners = tuple(m for m in learners if m != up)
         first = next((m for m in members if m not in learners), None)
         if first is not None and members[0] != first:
             # The leader left: a voter leads next (a learner may lack the state).
