@@ -224,13 +224,15 @@ class Simulation(Hosts):
             and (node is None or self.spares(node))
 
     def spares(self, node: Node) -> bool:
-        """Quorum mode: would the others still hold a majority of the voters
-        of every view a live member holds? A crash that takes more loses
-        the group by design (no majority protocol outlives it), and a run
-        that ends halted for that proves nothing about recovery."""
+        """Quorum mode: without `node` (crashed or gone), would the others
+        still hold a majority of the voters of every view a live member
+        holds? A crash or leave that takes more loses the group by design
+        (no majority protocol outlives it: Raft stalls alike), and a run
+        that ends halted for that proves nothing about recovery. Members
+        on their way out count as gone already."""
         if not self.config.quorum:
             return True
-        alive = {n.name for n in self.alive()} - {node.name}
+        alive = {n.name for n in self.alive() if not n.gms.leaving} - {node.name}
         for n in self.alive():
             if n.gms.view is None:
                 continue
@@ -280,7 +282,9 @@ class Simulation(Hosts):
     def random_leave(self) -> None:
         members = self.alive(joined=True)
         if len(members) > 2:
-            self.handle(self.rng.choice(members), AppLeave())
+            leaver = self.rng.choice(members)
+            if self.spares(leaver):
+                self.handle(leaver, AppLeave())
 
     def step(self, k: int) -> None:
         """Step `k` of the workload: a multicast by a random member (a hook:

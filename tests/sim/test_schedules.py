@@ -199,3 +199,23 @@ def test_a_new_leader_delivering_older_views_keeps_the_newest_views_members(seed
     o = Simulation("gms4", seed=seed, members=members, messages=60, quorum=True,
                    faults=faults).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+EVEN = Faults(loss=0.1, duplicate=0.05, crashes=1, joins=2, leaves=2, partitions=2)
+
+
+def test_quorum_mode_never_runs_two_regimes_side_by_side_after_a_cut():
+    """Four members: a view removed voter m4 and promoted learner m2 at
+    once; m3 and m4 (a majority of the old voters) and m1 and m2 (of the
+    new) were cut apart and each went on (total order broken)."""
+    o = Simulation("gms4", seed=329, members=4, messages=60, quorum=True, faults=EVEN).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+def test_quorum_mode_random_leaves_leave_a_majority_of_the_voters():
+    """m1 asked to leave a view of three voters, and m4 crashed before the
+    view without m1 was agreed: its two voters could never commit it
+    (Raft stalls alike). The simulator spares such leaves and crashes,
+    counting members on their way out as gone."""
+    o = Simulation("gms4", seed=400, members=4, messages=60, quorum=True, faults=EVEN).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
