@@ -318,3 +318,20 @@ def test_a_voter_leaving_and_a_learner_ready_to_vote_change_the_voters_in_two_vi
     v8 = a.latest_view()
     assert v8.view_id == 8 and v8.members == (A, B, D, E)
     assert v8.voters == (A, B) and v8.learners == (D, E), "two voters changed in one view"
+
+
+def test_a_leaving_leader_that_hears_from_a_minority_of_its_last_view_halts():
+    # Its last view (b, c) is not ours to vote in: hearing from b alone is
+    # one of two. Counting itself, such a leader went on leading a learner
+    # of its old regime for ever after a cut.
+    net = Net("gms4", "abc", quorum=True, heartbeat=0.1, suspect_after=1.0)
+    a = net["a"]
+    a.handle(AppLeave(), 0.1)
+    a.handle(Assent(B, 1, 6), 0.1)
+    assert a.latest_view().members == (B, C) and a.role_name == "leader"
+    t = 0.1
+    while a.role_name == "leader" and t < 3.0:
+        t = round(t + 0.1, 1)
+        a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.peers[B].serial, 0), t)
+        a.handle(Tick(), t)
+    assert a.role_name == "minority" and 1.0 < t <= 1.3, t

@@ -186,9 +186,12 @@ def test_quorum_mode_random_crashes_leave_a_majority_of_the_voters(seed):
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
 
 
+CRASH2 = Faults(loss=0.1, duplicate=0.05, reorder=True, crashes=2, joins=2, leaves=1,
+                partitions=2)
+
+
 @pytest.mark.parametrize("seed, members, faults", [
-    (427, 5, Faults(loss=0.1, duplicate=0.05, reorder=True, crashes=2, joins=2, leaves=1,
-                    partitions=2)),
+    (427, 5, CRASH2),
     (543, 4, Faults(loss=0.1, duplicate=0.05, crashes=1, joins=2, leaves=2, partitions=2)),
 ], ids=["five", "four"])
 def test_a_new_leader_delivering_older_views_keeps_the_newest_views_members(seed, members,
@@ -218,4 +221,13 @@ def test_quorum_mode_random_leaves_leave_a_majority_of_the_voters():
     (Raft stalls alike). The simulator spares such leaves and crashes,
     counting members on their way out as gone."""
     o = Simulation("gms4", seed=400, members=4, messages=60, quorum=True, faults=EVEN).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+def test_a_leaving_leader_cut_off_with_a_learner_halts_and_the_learner_comes_back():
+    """Quorum mode: m4 was leaving (its last view names m3, m2, j2) when a
+    cut left it with j2 alone; it counted itself with j2 as a majority of
+    that view, kept leading j2 and never halted, and j2 never rejoined the
+    others (seed 310)."""
+    o = Simulation("gms4", seed=310, members=5, messages=60, quorum=True, faults=CRASH2).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())

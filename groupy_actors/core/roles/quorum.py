@@ -182,8 +182,11 @@ class Quorum:
     def tick(self, g: "Gms", leader: "Leader") -> None:
         view = leader.latest or g.view
         voters = view.voters
-        heard = 1 + sum(1 for m in voters
-                        if m != g.me and g.now - leader.heard_from(m) <= g.t.suspect_after)
+        # We count only while we vote: a leader on its way out is no voter
+        # of its last view (counting itself, one that heard only a learner
+        # of its old regime led it on for ever after a cut).
+        heard = (g.me in voters) + sum(1 for m in voters if m != g.me
+                                       and g.now - leader.heard_from(m) <= g.t.suspect_after)
         p = self.proposal
         if heard < majority(len(voters)):
             g.halt(f"in a minority: heard from {heard} of the {len(voters)} voting members "
