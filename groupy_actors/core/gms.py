@@ -431,14 +431,18 @@ class Gms:
                 self.flush_backlog()
             return
         for e in entries:
-            if self.f.ordering == "drop_old" and type(e) is View and self.view is not None \
-                    and e.seq <= self.stream.received and self.seen.get(e.seq, e) != e:
-                # A new leader's view where we processed something else:
-                # we processed entries it never had (the old leader's last
-                # sends reached us and not it). gms3 cannot take them back;
-                # staying would deliver a different history than the others.
+            if self.f.ordering == "drop_old" and self.view is not None \
+                    and e.seq <= self.stream.received \
+                    and self.seen.get(e.seq, ident := e if type(e) is View else e.key) != ident:
+                # A new leader's entry where we processed something else (a
+                # view, or a message it resends): we processed entries it
+                # never had (an old leader's last sends reached us and not
+                # it). gms3 cannot take them back; staying would deliver a
+                # different history than the others. (Only views were
+                # compared once: a new leader that crashed after sending
+                # its view to one member made it deliver two views 6.)
                 self.stop(f"processed entries up to {self.stream.received} that the new "
-                          f"leader {e.leader} never had (its view {e.view_id} comes at {e.seq})")
+                          f"leader never had (it sends another entry at {e.seq})")
                 return
             if self.f.ordering == "drop_old" and e.seq > self.stream.received + 1:
                 # Entries before it were lost (a crashed leader's queued

@@ -30,6 +30,26 @@ def test_gms3_drops_what_is_below_the_next_expected_number():
     assert b.handle(Broadcast(A, 1, (m4,), 5, 0), 1.2) == []
 
 
+def test_gms3_stops_when_a_new_leader_resends_a_different_entry_where_it_processed_one():
+    # The first successor (b, here a) crashed right after sending its view
+    # 4 to b alone; the next (c) resends what it had at 4, a message. Only
+    # views were compared once: b went on and delivered a second view 4.
+    b = Net("gms3", "abc")["b"]
+    v4 = View(4, 4, (A, B, C), (INC["a"], INC["b"], INC["c"]))
+    b.handle(Broadcast(A, 1, (v4,), 4, 0), 1.0)
+    effects = b.handle(Broadcast(C, 1, (msg(4, "x", C),), 4, 0), 1.1)
+    assert Stop("processed entries up to 4 that the new leader never had "
+                "(it sends another entry at 4)") in effects
+    assert not [e for e in effects if isinstance(e, Deliver)]
+
+
+def test_gms3_takes_a_resent_entry_it_processed_already_in_its_stride():
+    b = Net("gms3", "abc")["b"]
+    b.handle(Broadcast(A, 1, (msg(4, "x"),), 4, 0), 1.0)
+    assert b.handle(Broadcast(C, 1, (msg(4, "x"),), 4, 0), 1.1) == []
+    assert b.stopped is None
+
+
 def test_gms3_stops_at_a_gap_rather_than_deliver_past_it():
     # A crashed leader's queued sends are lost on Thespian (a suffix of each
     # link): delivering past the hole would leave b apart from the others.

@@ -231,3 +231,13 @@ def test_a_leaving_leader_cut_off_with_a_learner_halts_and_the_learner_comes_bac
     others (seed 310)."""
     o = Simulation("gms4", seed=310, members=5, messages=60, quorum=True, faults=CRASH2).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+def test_gms3_never_delivers_two_views_under_one_number():
+    """m1 crashes; m3 takes over, sends its view 6 to j1 alone and crashes;
+    m2 takes over and resends what it had at that number, a message: j1
+    went on and installed a second view 6 (gms3 stops there: it cannot
+    take back what it processed)."""
+    o = Simulation("gms3", seed=5, members=4, messages=40,
+                   faults=Faults(crashes=2, joins=1, leaves=1, down_in_order=True)).run()
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
