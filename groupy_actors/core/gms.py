@@ -336,6 +336,25 @@ class Gms:
 
     # -- the stream ----------------------------------------------------------
 
+    def follow(self, b: Broadcast) -> bool:
+        """Quorum mode: a leader of a newer epoch whose view (its first, or
+        a later one: the first may have been lost) names us under our
+        incarnation kept us without our promise: follow it, as if we had
+        promised. What we lack of its regime it sends again."""
+        if not self.config.quorum or not any(
+                type(e) is View and e.seq >= b.start and self.me in e.members and e.inc_of(self.me) == self.inc for e in b.entries):
+            return False
+        self.note(f"following {b.src} (epoch {b.epoch}): its view keeps us",
+                  logging.WARNING)
+        self.ballot, self.epoch = (b.epoch, 0, b.src.name), b.epoch
+        self.leader = b.src
+        self.regime_start = 0
+        self.heard_at = self.now
+        if self.role.name != "slave":
+            self.become_slave()
+        self.watch_only((b.src,))
+        return True
+
     def accept_broadcast(self, b: Broadcast) -> bool:
         """May we take entries from this broadcast? (gms4 checks who sent it.)"""
         if not self.f.reliable:
@@ -347,10 +366,15 @@ class Gms:
             self.reject(b.src)
             return False
         if b.epoch > self.epoch:
+            if self.config.quorum and self.follow(b):
+                return self.accept_broadcast(b)
+            if self.config.quorum and not any(type(e) is View for e in b.entries):
+                return False    # its first view, which may keep us, is still on its way
             # A leader only broadcasts once its takeover is done, and its
-            # view holds only those who promised: not us. (It may name us
-            # all the same, admitted through an old Join under another
-            # incarnation: the rejoin sorts that out.)
+            # view holds those who promised (and in quorum mode the voters
+            # before it): not us. (It may name us all the same, admitted
+            # through an old Join under another incarnation: the rejoin
+            # sorts that out.)
             self.rejoin(f"{b.src} took over (epoch {b.epoch}) without this member", b.src)
             return False
         if b.src != self.leader:

@@ -241,3 +241,16 @@ def test_gms3_never_delivers_two_views_under_one_number():
     o = Simulation("gms3", seed=5, members=4, messages=40,
                    faults=Faults(crashes=2, joins=1, leaves=1, down_in_order=True)).run()
     assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
+def test_a_takeovers_first_view_is_not_lost_to_a_second_takeover():
+    """Adversarial walk (quorum, five members, seed 1445): m3 took over with
+    the promises of m4 and m5 and committed a view of the three, held by m3
+    and m5 alone; m1, promised by m2 and by m4 (which had not received
+    that view), took over too, and two views 10 went on side by side. A
+    takeover's first view now keeps the voters that gave no promise. (A
+    walk replays only while the core's choices stay the same;
+    tests/core/test_quorum.py holds the rule itself.)"""
+    from groupy_actors.sim.walk import MIXES, search
+    failures = search([1445], MIXES["quorum-five"])
+    assert not failures, failures[0]

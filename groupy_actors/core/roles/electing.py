@@ -204,6 +204,8 @@ class Electing(Role):
     def on_Broadcast(self, g: "Gms", b: Broadcast) -> None:
         if b.epoch < g.epoch:
             g.accept_broadcast(b)       # answers with a Reject
+        elif b.epoch > g.epoch and g.follow(b):
+            g.role.dispatch(g, b)       # a rival won, and kept us
 
     # Requests for the leader wait until we are one.
     def _later(self, g: "Gms", msg: Any) -> None:
@@ -245,11 +247,24 @@ class Electing(Role):
         # hold: one renewed or removed there is out, whatever it believes.
         joined = {m: p for m, p in self.promises.items() if p.joined and m not in g.dead
                   and m in latest.members and latest.inc_of(m) == p.inc}
-        members = [g.me] + [m for m in latest.members if m != g.me and m in joined]
-        silent = [m for m in self.waiting_for(g)]
+        # Quorum mode: who votes does not change with the leader (as in Raft
+        # and Viewstamped Replication). Voters that gave no promise stay, to
+        # be removed one view at a time like any silent or dead member, and
+        # follow us once they hear our view (`Gms.follow`). A first view of
+        # the promisers alone changed several voters at once, and its
+        # majority and the old view's could miss each other: a second
+        # candidate, promised by the voters left out and by one that had not
+        # received that view yet, took over as if it never was (walk
+        # quorum-five 1445). What they hold we do not know: the trim point,
+        # which every member had delivered.
+        kept = [m for m in latest.voters if m != g.me and m not in joined] \
+            if g.config.quorum else []
+        members = [g.me] + [m for m in latest.members if m != g.me and (m in joined or m in kept)]
+        silent = [m for m in self.waiting_for(g) if m not in kept]
         # What any of them delivered, a majority held (quorum mode).
         g.commit = max([g.commit, g.stream.delivered] + [p.delivered for p in joined.values()])
-        leader = Leader(g, acked={m: joined[m].delivered for m in members[1:]})
+        acked = {m: joined[m].delivered if m in joined else g.stream.trimmed for m in members[1:]}
+        leader = Leader(g, acked=acked)
         g.become(leader)
         view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
                     tuple(latest.inc_of(m) for m in members),
@@ -257,7 +272,7 @@ class Electing(Role):
         g.stream.add(view)
         leader.latest = view
         for m in members[1:]:
-            fill = tuple(g.stream.range(joined[m].delivered + 1, view.seq))
+            fill = tuple(g.stream.range(acked[m] + 1, view.seq))
             g.send(m, Broadcast(g.me, g.epoch, fill, view.seq, leader.stable, start=view.seq))
             p = leader.peers[m]
             p.sent_at, p.next_seq = g.now, view.seq + 1
@@ -274,5 +289,8 @@ class Electing(Role):
                 leader.dispatch(g, msg)
         if g.role is leader:
             g.resend_outbox()
+            if any(m in g.dead for m in kept):
+                # Known dead: out one view at a time, by the usual proposals.
+                leader.change_view(g, [m for m in members if m not in g.dead])
             if g.leaving:
                 leader.start_leaving(g)

@@ -69,7 +69,9 @@ class Halted(Role):
         # lower one.
         admitted = any(isinstance(e, View) and g.me in e.members and e.inc_of(g.me) != g.inc
                        for e in b.entries)
-        if admitted or b.epoch > g.epoch:
+        if not admitted and b.epoch > g.epoch and g.follow(b):
+            g.role.dispatch(g, b)       # a leader whose first view keeps us
+        elif admitted or b.epoch > g.epoch:
             self.newer(g, b.src, b.epoch)
             if g.role is not self:
                 g.role.dispatch(g, b)   # it may be our admission already
