@@ -70,7 +70,10 @@ class Halted(Role):
         admitted = any(isinstance(e, View) and g.me in e.members and e.inc_of(g.me) != g.inc
                        for e in b.entries)
         if not admitted and b.epoch > g.epoch and g.follow(b):
-            g.role.dispatch(g, b)       # a leader whose first view keeps us
+            g.role.dispatch(g, b)       # a leader whose view keeps us
+        elif not admitted and b.epoch > g.epoch and g.config.quorum \
+                and not any(isinstance(e, View) for e in b.entries):
+            pass                        # its view, which may keep us, is on its way
         elif admitted or b.epoch > g.epoch:
             self.newer(g, b.src, b.epoch)
             if g.role is not self:
