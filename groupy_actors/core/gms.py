@@ -336,6 +336,12 @@ class Gms:
 
     # -- the stream ----------------------------------------------------------
 
+    def view_pending(self, b: Broadcast) -> bool:
+        """Quorum mode: a newer leader's broadcast without a view (a
+        heartbeat that overtook it): its view, which may keep us, is still
+        on its way - wait for it rather than join again."""
+        return self.config.quorum and not any(type(e) is View for e in b.entries)
+
     def follow(self, b: Broadcast) -> bool:
         """Quorum mode: a leader of a newer epoch whose view (its first, or
         a later one: the first may have been lost) names us under our
@@ -368,8 +374,8 @@ class Gms:
         if b.epoch > self.epoch:
             if self.config.quorum and self.follow(b):
                 return self.accept_broadcast(b)
-            if self.config.quorum and not any(type(e) is View for e in b.entries):
-                return False    # its first view, which may keep us, is still on its way
+            if self.view_pending(b):
+                return False
             # A leader only broadcasts once its takeover is done, and its
             # view holds those who promised (and in quorum mode the voters
             # before it): not us. (It may name us all the same, admitted

@@ -17,6 +17,11 @@ from groupy_actors.sim.simulator import SIM_TIMING
 from groupy_actors.sim.hosts import InvariantBroken
 
 
+def assert_ok(o) -> None:
+    """The run kept every guarantee and settled (else: its verdict)."""
+    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+
+
 def two_takeovers_one_heartbeat(quorum: bool, members: int) -> World:
     """Review item 1. m1 leads and sequences p0..p4; m2 and m4 (and m5)
     deliver them, m3 misses them. m1 crashes; m2 takes over (epoch 2) but
@@ -81,7 +86,7 @@ def test_a_member_renewed_in_place_loses_no_multicast():
     were refused for ever."""
     o = Simulation("gms4", seed=234, members=5, quorum=True,
                    faults=Faults(partitions=2, loss=0.1, joins=2, leaves=1)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 @pytest.mark.parametrize("seed", [4, 8, 11, 25])
@@ -89,7 +94,7 @@ def test_quorum_mode_recovers_a_lost_admission(seed):
     """Review item 3: with 10 % loss alone these seeds never came back
     together (the resend of a lost admission starved)."""
     o = Simulation("gms4", seed=seed, members=5, quorum=True, faults=Faults(loss=0.1)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 @pytest.mark.parametrize("seed", [18, 225])
@@ -98,7 +103,7 @@ def test_quorum_mode_ends_together_after_partitions_and_a_leave(seed):
     commit point (225); a joiner whose contact had left (18)."""
     o = Simulation("gms4", seed=seed, members=5, quorum=True,
                    faults=Faults(partitions=2, loss=0.1, joins=2, leaves=1)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 def test_the_core_asserts_its_invariants_in_every_step():
@@ -171,7 +176,7 @@ def test_small_windows_in_quorum_mode_keep_every_guarantee(seed):
     o = Simulation("gms4", seed=seed, members=5, messages=120, timing=TIGHT, quorum=True,
                    faults=Faults(loss=0.05, reorder=True, crashes=1, joins=2, leaves=1,
                                  partitions=1)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 @pytest.mark.parametrize("seed", [32, 175])
@@ -183,7 +188,7 @@ def test_quorum_mode_random_crashes_leave_a_majority_of_the_voters(seed):
     o = Simulation("gms4", seed=seed, members=5, messages=50, quorum=True,
                    faults=Faults(loss=0.03, duplicate=0.02, crashes=1, joins=2, leaves=1,
                                  partitions=2)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 CRASH2 = Faults(loss=0.1, duplicate=0.05, reorder=True, crashes=2, joins=2, leaves=1,
@@ -201,7 +206,7 @@ def test_a_new_leader_delivering_older_views_keeps_the_newest_views_members(seed
     new leader forgot j1 (the leader's invariants, checked every step)."""
     o = Simulation("gms4", seed=seed, members=members, messages=60, quorum=True,
                    faults=faults).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 EVEN = Faults(loss=0.1, duplicate=0.05, crashes=1, joins=2, leaves=2, partitions=2)
@@ -212,7 +217,7 @@ def test_quorum_mode_never_runs_two_regimes_side_by_side_after_a_cut():
     once; m3 and m4 (a majority of the old voters) and m1 and m2 (of the
     new) were cut apart and each went on (total order broken)."""
     o = Simulation("gms4", seed=329, members=4, messages=60, quorum=True, faults=EVEN).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 def test_quorum_mode_random_leaves_leave_a_majority_of_the_voters():
@@ -221,7 +226,7 @@ def test_quorum_mode_random_leaves_leave_a_majority_of_the_voters():
     (Raft stalls alike). The simulator spares such leaves and crashes,
     counting members on their way out as gone."""
     o = Simulation("gms4", seed=400, members=4, messages=60, quorum=True, faults=EVEN).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 def test_a_leaving_leader_cut_off_with_a_learner_halts_and_the_learner_comes_back():
@@ -230,7 +235,7 @@ def test_a_leaving_leader_cut_off_with_a_learner_halts_and_the_learner_comes_bac
     that view, kept leading j2 and never halted, and j2 never rejoined the
     others (seed 310)."""
     o = Simulation("gms4", seed=310, members=5, messages=60, quorum=True, faults=CRASH2).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 def test_gms3_never_delivers_two_views_under_one_number():
@@ -240,7 +245,7 @@ def test_gms3_never_delivers_two_views_under_one_number():
     take back what it processed)."""
     o = Simulation("gms3", seed=5, members=4, messages=40,
                    faults=Faults(crashes=2, joins=1, leaves=1, down_in_order=True)).run()
-    assert o.ok, o.summary() + "\n" + "\n".join(o.report.lines())
+    assert_ok(o)
 
 
 @pytest.mark.parametrize("seed", [1445, 2611])

@@ -69,12 +69,13 @@ class Halted(Role):
         # lower one.
         admitted = any(isinstance(e, View) and g.me in e.members and e.inc_of(g.me) != g.inc
                        for e in b.entries)
-        if not admitted and b.epoch > g.epoch and g.follow(b):
-            g.role.dispatch(g, b)       # a leader whose view keeps us
-        elif not admitted and b.epoch > g.epoch and g.config.quorum \
-                and not any(isinstance(e, View) for e in b.entries):
-            pass                        # its view, which may keep us, is on its way
-        elif admitted or b.epoch > g.epoch:
+        if not admitted and b.epoch > g.epoch:
+            if g.follow(b):
+                g.role.dispatch(g, b)   # a leader whose view keeps us
+                return
+            if g.view_pending(b):
+                return
+        if admitted or b.epoch > g.epoch:
             self.newer(g, b.src, b.epoch)
             if g.role is not self:
                 g.role.dispatch(g, b)   # it may be our admission already
