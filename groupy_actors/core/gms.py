@@ -85,6 +85,9 @@ class Gms:
         self.watching: dict[Member, None] = {}
         self.top_seen = 0
         self.heard_at = NEVER   # last word from the leader we follow
+        # Classic levels: the successor we took for our leader after a
+        # crash, until it speaks to us (see slave.leader_down).
+        self.unconfirmed: Optional[Member] = None
         self.nack_first = 0
         self.nack_at = NEVER
         self.nack_wait = self.t.nack_retry
@@ -367,6 +370,8 @@ class Gms:
             # The classic levels take the stream from anyone but a leader
             # a view of ours has replaced: a dead leader's last sends may
             # arrive after its successor's view, and would follow it.
+            if b.src == self.unconfirmed:
+                self.unconfirmed = None
             return b.src not in self.deposed
         if b.epoch < self.epoch:
             self.reject(b.src)

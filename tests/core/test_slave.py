@@ -1,7 +1,7 @@
 """Slave: following the stream, forwarding requests, electing a successor."""
 import logging
 
-from groupy_actors.core import (Ack, AppLeave, AppMcast, Accepted, Broadcast, Deliver,
+from groupy_actors.core import (Gms, Start, Ack, AppLeave, AppMcast, Accepted, Broadcast, Deliver,
                                 Down, Expelled, Inquiry, InstallView, Join, Leave, Mcast,
                                 Msg, Nack, Note, Promise, Reject, Rejoining, Send,
                                 StartTimer, StateRequest, Stop, Tick, Unwatch, View, Watch)
@@ -92,7 +92,43 @@ def test_gms2_the_first_survivor_takes_over_with_a_plain_view():
     effects = net["b"].handle(Down(A), 1.0)
     assert effects == [Send(C, Broadcast(B, 1, (v,), 4, 0)), InstallView(v), Unwatch(A), Watch(C)]
     assert net["b"].role_name == "leader"
-    assert net["c"].handle(Down(A), 1.0) == [Unwatch(A), Watch(B)]
+    # c tells its new leader it follows it (see the greeting tests below).
+    assert net["c"].handle(Down(A), 1.0) == [Unwatch(A), Watch(B), Send(B, Ack(C, 1, 3))]
+
+
+def test_gms3_a_slave_greets_its_new_leader_each_tick_until_it_speaks():
+    # A crashed leader may have admitted c in a view its successor never
+    # had (Thespian loses what a killed actor had queued): unknown to the
+    # new leader, c would wait for ever in a view the group never had.
+    net = Net("gms3", "abc")
+    c = net["c"]
+    assert c.handle(Down(A), 1.0)[-1] == Send(B, Ack(C, 1, 3))
+    sends = lambda effects: [e for e in effects if isinstance(e, Send)]
+    assert sends(c.handle(Tick(), 1.5)) == [Send(B, Ack(C, 1, 3))]    # b may not have led yet
+    v = View(4, 4, (B, C), (INC["b"], INC["c"]))
+    c.handle(Broadcast(B, 1, (v,), 4, 0), 1.6)
+    assert sends(c.handle(Tick(), 2.0)) == []
+
+
+def test_a_classic_leader_expels_a_stranger_that_greets_it_and_ignores_a_member():
+    net = Net("gms3", "abc")
+    a = net["a"]
+    assert a.handle(Ack(D, 1, 5), 1.0) == [Send(D, Expelled(A, 1, 3, "not a member of view 3"))]
+    assert a.handle(Ack(B, 1, 3), 1.1) == []
+
+
+def test_gms3_a_member_its_new_leader_never_knew_stops():
+    # End to end: d joined through a view that never reached b.
+    net = Net("gms3", "abc")
+    d = net.cores["d"] = Gms(net.config)
+    net.run("d", Start(D, A))
+    net.settle(drop=lambda s, dst, m: dst in "bc")    # a's view 4 reaches d alone
+    assert d.view.members == (A, B, C, D)
+    net.crash("a")
+    net.settle()
+    net.tick(0.5)
+    assert d.stopped == "expelled by b: not a member of view 4"
+    assert net["b"].view.members == (B, C)
 
 
 def test_gms3_the_new_leader_first_resends_what_it_had_since_the_last_view():

@@ -262,3 +262,27 @@ def test_a_takeovers_first_view_is_not_lost_to_a_second_takeover(seed):
     from groupy_actors.sim.walk import MIXES, search
     failures = search([seed], MIXES["quorum-five"])
     assert not failures, failures[0]
+
+
+HYPOTHESIS_UNKNOWN_TO_SUCCESSOR = """
+start(members=3, quorum=False, level='gms3') join(k=0) deliver(k=0) deliver(k=0)
+deliver(k=0) deliver(k=0) join(k=1) crash(k=12, lose=False, seed=0) deliver(k=0)
+deliver(k=0) deliver(k=0) crash(k=0, lose=True, seed=0)
+"""
+
+
+def test_gms3_a_member_admitted_in_a_view_the_successor_never_had_stops():
+    """Hypothesis: m1 admitted j2 in view 6 and was killed; its queued
+    sends of that view to m2 were lost, those to j1 and j2 went out. m2
+    took over with a view 6 of its own; j1 stopped (it had another view
+    6), but j2, unknown to m2, waited for ever in a view 6 nobody else
+    had. It now greets its new leader, is told it is not a member, and
+    stops (gms3 cannot take back what it delivered)."""
+    from .test_adversary import Schedules
+    s = Schedules()
+    for step in re.findall(r"\w+\([^)]*\)", HYPOTHESIS_UNKNOWN_TO_SUCCESSOR):
+        eval("s." + step)
+        s.safe()
+    s.teardown()
+    j2 = s.world.nodes["j2"].gms
+    assert j2.stopped is not None and j2.stopped.startswith("expelled by m2: not a member")

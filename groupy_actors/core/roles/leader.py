@@ -599,8 +599,8 @@ class Leader(Role):
         return self.order.get(sender)
 
     def on_Ack(self, g: "Gms", a: Ack) -> None:
-        if self.not_ours(g, a.src) or a.epoch != g.epoch:
-            return
+        if self.not_ours(g, a.src) or a.epoch != g.epoch or not g.f.reliable:
+            return      # (classic levels: a member that follows us says so; see slave.greet)
         if self.quorum is not None:
             if a.ready and g.view is not None and a.src in g.view.learners \
                     and a.delivered >= (self.peers[a.src].admitted or 0):

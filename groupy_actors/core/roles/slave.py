@@ -117,6 +117,8 @@ class Slave(Role):
         if not g.f.reliable:
             if g.leaving and g.now - g.leave_at >= g.t.join_timeout:
                 g.stop("left the group (the leader did not confirm)")
+            elif g.unconfirmed is not None:
+                greet(g)
             return
         if g.late:
             g.heard_at = g.now
@@ -207,6 +209,9 @@ def leader_down(g: "Gms") -> None:
         g.leader = new
         g.heard_at = g.now
         g.watch_only((new,))
+        if not g.f.reliable:
+            g.unconfirmed = new
+            greet(g)
         return
     if mode == "flush":
         start_takeover(g)
@@ -219,6 +224,17 @@ def leader_down(g: "Gms") -> None:
     if mode == "resend_recent" and g.recent:
         leader.resend(g, g.recent, survivors[1:])
     leader.change_view(g, survivors)
+
+
+def greet(g: "Gms") -> None:
+    """Classic levels: tell the successor we took for our leader that we
+    follow it, until it speaks to us. A crashed leader may have admitted
+    us in a view that never reached its successor (Thespian loses what a
+    killed actor had queued); unknown there, we would wait for ever, in a
+    view the group never had. Told, the new leader expels us and we join
+    again. (Before it leads it rejects the greeting; we greet again on
+    the next tick.)"""
+    g.send(g.unconfirmed, Ack(g.me, g.epoch, g.stream.delivered))
 
 
 def hand_over(g: "Gms") -> None:
