@@ -314,7 +314,7 @@ def test_a_silent_member_is_told_it_is_out_only_once_the_view_without_it_commits
     assert a.view.view_id == 8 and expelled(effects) == [D]
 
 
-def test_a_candidate_whose_newest_view_lies_beyond_every_history_halts():
+def test_a_candidate_short_of_a_majority_whose_newest_view_lies_beyond_every_history_halts():
     # Plain mode rejoins (test_electing); here a member that gave up its
     # history would take its vote with it: it halts, keeping both.
     net = Net("gms4", "abcde", quorum=True)
@@ -322,13 +322,33 @@ def test_a_candidate_whose_newest_view_lies_beyond_every_history_halts():
     b.handle(Down(A), 1.0)
     v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
     effects = b.handle(Promise(C, 2, 1, 9, 9, (), True, INC5["c"], v11), 1.1)
-    for m in (D, E):
-        effects += b.handle(promise(m, 9), 1.1)
+    effects += b.handle(Tick(), 1.0 + b.t.takeover_timeout)     # d and e never answer
     assert b.role_name == "minority" and b.stopped is None
     [halt] = [e for e in effects if isinstance(e, Halt)]
-    assert halt.reason == "view 10 lies beyond the history the survivors could hand over (up to 9)"
+    assert halt.reason == "in a minority: 2 of the 4 voting members of view 10 promised to the takeover"
     assert not [e for e in effects if isinstance(e, (InstallView, Rejoining))]
     assert b.stream.delivered == 9 and b.ballot[0] == 2, "halted without its history or vote"
+
+
+def test_a_candidate_with_a_majority_leads_on_past_a_view_beyond_every_history():
+    # c has view 10 beyond a gap; no promiser holds the way to it, and the
+    # promisers are a majority of its voters, of whom a majority holds
+    # anything committed: view 10 never was, and nobody delivered it.
+    # Halting there, the candidate tried again for ever (walk quorum-five
+    # 891: the view's only whole copy was a learner's, admitted by it).
+    net = Net("gms4", "abcde", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    effects = b.handle(Promise(C, 2, 1, 9, 9, (), True, INC5["c"], v11), 1.1)
+    for m in (D, E):
+        effects += b.handle(promise(m, 9), 1.1)
+    assert b.role_name == "leader"
+    assert not [e for e in effects if isinstance(e, (Halt, Rejoining))]
+    first = b.role.latest
+    # After view 9, at the next seq, and under an id view 10 never had.
+    assert (first.seq, first.view_id) == (10, 11)
+    assert set(first.voters) >= {B, C, D, E}
 
 
 def test_a_leaving_leader_delivers_the_view_without_it_only_once_a_member_of_it_holds_it():

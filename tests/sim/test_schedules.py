@@ -286,3 +286,15 @@ def test_gms3_a_member_admitted_in_a_view_the_successor_never_had_stops():
     s.teardown()
     j2 = s.world.nodes["j2"].gms
     assert j2.stopped is not None and j2.stopped.startswith("expelled by m2: not a member")
+
+
+def test_a_view_no_majority_reached_does_not_stop_the_group_for_ever():
+    """Adversarial walk (quorum, five members, seed 891): view 10 reached a
+    learner it admitted whole, two voters only beyond a gap; its leader
+    crashed. Every takeover halted, the view lying beyond the history the
+    survivors could hand over, and tried again for ever. A majority of its
+    voters promised without holding it: it was never committed, and the
+    candidate leads on from the newest view it can reach."""
+    from groupy_actors.sim.walk import MIXES, search
+    failures = search([891], MIXES["quorum-five"])
+    assert not failures, failures[0]

@@ -52,12 +52,14 @@ def start_takeover(g: "Gms") -> None:
 class History:
     """The most recent history the survivors hold, as a takeover would
     adopt it: the regime it follows, its entries beyond what we delivered,
-    how far they run without a hole, and the newest view in it."""
+    how far they run without a hole, the newest view anyone holds, and
+    the newest view within `top`."""
 
     log_epoch: int
     entries: dict[int, Entry]
     top: int
     latest: View
+    within: View
 
 
 def survey(g: "Gms", replies: list[Promise]) -> History:
@@ -91,7 +93,9 @@ def survey(g: "Gms", replies: list[Promise]) -> History:
     own = max(held, key=lambda v: v.seq) if held else g.view
     if g.log_epoch == newest or held:
         views.append(own)
-    return History(newest, entries, top, max(views, key=lambda v: v.seq))
+    latest = max(views, key=lambda v: v.seq)
+    within = max([v for v in views if v.seq <= top] + [g.view], key=lambda v: v.seq)
+    return History(newest, entries, top, latest, within)
 
 
 def adopt(g: "Gms", history: History) -> None:
@@ -228,6 +232,19 @@ class Electing(Role):
     def finish(self, g: "Gms") -> None:
         history = survey(g, [p for p in self.promises.values() if p.joined])
         latest = history.latest
+        newest_id = latest.view_id      # ours follows it, even if we skip it
+        if latest.seq > history.top and g.config.quorum and self.quorate(g, latest) \
+                and self.quorate(g, history.within):
+            # Not one of a majority of its voters holds the way to the
+            # newest view: it was never committed (a majority holds what
+            # is, and a majority of the same voters promised us), so no
+            # one delivered it. Lead on from the newest view we can reach.
+            # (Halting here, the candidate tried again and again for ever:
+            # the view's only whole copy was a learner's, admitted by it;
+            # walk quorum-five 891.) Its id is not used again.
+            g.note(f"view {latest.view_id} was never committed: leading on from view "
+                   f"{history.within.view_id}", logging.WARNING)
+            latest = history.within
         if g.me not in latest.members or latest.inc_of(g.me) != g.inc:
             # The newest history put us out (in a regime we never heard
             # from): what we delivered since may not be in it.
@@ -266,7 +283,7 @@ class Electing(Role):
         acked = {m: joined[m].delivered if m in joined else g.stream.trimmed for m in members[1:]}
         leader = Leader(g, acked=acked)
         g.become(leader)
-        view = View(g.stream.received + 1, latest.view_id + 1, tuple(members),
+        view = View(g.stream.received + 1, newest_id + 1, tuple(members),
                     tuple(latest.inc_of(m) for m in members),
                     tuple(m for m in latest.learners if m in members and m != g.me))
         g.stream.add(view)
