@@ -330,6 +330,24 @@ def test_a_candidate_short_of_a_majority_whose_newest_view_lies_beyond_every_his
     assert b.stream.delivered == 9 and b.ballot[0] == 2, "halted without its history or vote"
 
 
+def test_a_candidate_behind_voters_that_trimmed_what_it_lacks_halts_and_does_not_skip_their_view():
+    # c, d and e delivered up to view 10 and trimmed it: their promises
+    # carry no entries, but their `received` says they hold it, so it may
+    # be committed (sweep gms4-even 954: skipping it, the candidate led
+    # from view 5 with a commit point far beyond its stream).
+    net = Net("gms4", "abcde", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    effects = []
+    for m in (C, D, E):
+        effects += b.handle(Promise(m, 2, 1, 11, 11, (), True, INC5[m.name], v11), 1.1)
+    assert b.role_name == "minority"
+    [halt] = [e for e in effects if isinstance(e, Halt)]
+    assert halt.reason == "view 10 lies beyond the history the survivors could hand over (up to 9)"
+    assert b.stream.delivered == 9 and b.ballot[0] == 2, "halted without its history or vote"
+
+
 def test_a_candidate_with_a_majority_leads_on_past_a_view_beyond_every_history():
     # c has view 10 beyond a gap; no promiser holds the way to it, and the
     # promisers are a majority of its voters, of whom a majority holds
