@@ -219,3 +219,115 @@ def test_a_promiser_under_another_incarnation_is_left_out_of_the_new_view():
     assert InstallView(v) in effects
     assert [e.to for e in effects if isinstance(e, Send) and isinstance(e.msg, Broadcast)] == [C]
     assert b.role.peers[C].next_seq == 6            # what c is sent next: after the view
+
+
+def test_a_rival_of_the_same_view_wins_by_name_and_we_follow_it():
+    net, b = electing()
+    effects = b.handle(Reject(D, 2, 4, D), 1.1)        # ballot (2, 4, "d") beats (2, 4, "b")
+    assert b.role_name == "slave" and b.leader == D and list(b.watching) == [D]
+    assert not [e for e in effects if isinstance(e, Rejoining)]
+    b.handle(Tick(), 1.2)                               # it waits for d's word from now on
+    assert b.role_name == "slave" and b.leader == D
+
+
+def test_a_reject_of_our_own_ballot_changes_nothing():
+    net, b = electing()
+    assert b.handle(Reject(D, 2, 4, B), 1.1) == []
+    assert b.role_name == "electing" and b.leader == B
+
+
+def test_a_rival_that_knows_a_newer_view_is_asked_to_let_us_in():
+    net, b = electing()
+    effects = b.handle(Reject(D, 2, 5, D), 1.1)
+    [again] = [e for e in effects if isinstance(e, Rejoining)]
+    assert again.reason == "d leads the group (epoch 2)"
+    assert Send(D, Join(B, b.inc)) in effects
+
+
+def test_in_quorum_mode_a_rival_makes_the_candidate_halt():
+    from groupy_actors.core import Halt
+    net = Net("gms4", "abcd", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    effects = b.handle(Reject(D, 2, b.ballot[1], D), 1.1)
+    assert [e.reason for e in effects if isinstance(e, Halt)] == ["d takes over instead (epoch 2)"]
+    assert b.role_name == "minority"
+
+
+def test_a_broadcast_of_our_epoch_or_a_newer_one_that_does_not_keep_us_is_ignored():
+    net, b = electing()
+    assert b.handle(Broadcast(D, 2, (), 4, 0), 1.1) == []
+    assert b.handle(Broadcast(D, 3, (), 4, 0), 1.1) == []
+    assert b.role_name == "electing" and b.epoch == 2
+
+
+def test_a_candidate_kept_by_a_newer_leaders_first_view_follows_it():
+    # Quorum mode: e, trying to take over (epoch 2), gets b's first view of
+    # epoch 3, which keeps it: it follows b and takes the view in.
+    net = Net("gms4", "abcde", quorum=True, takeover_timeout=1.0)
+    b, e = net["b"], net["e"]
+    e.passed.update((B, C, D))      # (they pass the lead on: e is next)
+    e.handle(Down(A), 1.0)
+    assert e.role_name == "electing" and e.epoch == 2
+    b.ballot = (2, 0, "b")
+    b.handle(Down(A), 1.0)
+    assert b.epoch == 3
+    for m in (C, D):
+        b.handle(Promise(m, 3, 1, 5, 5, (), True, net[m.name].inc, net[m.name].view), 1.1)
+    effects = b.handle(Tick(), 2.5)
+    [fill] = [x.msg for x in effects if isinstance(x, Send) and x.to.name == "e"
+              and isinstance(x.msg, Broadcast)]
+    e.handle(fill, 2.6)
+    assert e.role_name == "slave" and e.leader == B and e.epoch == 3
+    assert e.latest_view() == b.latest_view()
+
+
+def test_survey_takes_the_newest_view_from_the_newest_regime_only():
+    # d's history follows an older regime: a view it reports, however far
+    # on, may be one the newer regime replaced.
+    net, b = electing()
+    m5 = Msg(5, A, INC["a"], 1, "5")
+    old_regime_view = View(9, 9, (A, D), (INC["a"], INC["d"]))
+    older = Promise(D, 2, 0, 4, 4, (), True, INC["d"], old_regime_view)
+    h = survey(b, [promise(C, 4, [m5]), older])
+    assert h.latest == VIEW4 and h.top == 5
+
+
+def test_survey_reaches_a_view_that_ends_the_history():
+    net, b = electing()
+    v5 = View(5, 5, (B, C, D), (INC["b"], INC["c"], INC["d"]))
+    h = survey(b, [promise(C, 4, [v5])])
+    assert (h.top, h.latest, h.within) == (5, v5, v5)
+
+
+def test_promises_from_strangers_and_second_promises_are_ignored():
+    net, b = electing()
+    stranger = Promise(Member("x"), 2, 1, 4, 4, (), True, (1, 9), VIEW4)
+    assert b.handle(stranger, 1.1) == []
+    b.handle(promise(C, 4), 1.1)
+    m5 = Msg(5, A, INC["a"], 1, "a second promise, not taken")
+    b.handle(promise(C, 4, [m5]), 1.15)
+    effects = b.handle(promise(D, 4), 1.2)
+    assert b.role_name == "leader" and Deliver(m5, 4) not in effects
+    assert b.stream.get(5) != m5
+
+
+def test_a_promised_view_brings_in_only_members_not_yet_asked_and_alive():
+    net, b = electing()
+    e, f = Member("e"), Member("f")
+    b.dead.add(f)
+    v5 = View(5, 5, (B, C, D, e, f), (INC["b"], INC["c"], INC["d"], (1, 5), (1, 6)))
+    effects = b.handle(promise(C, 4, [v5]), 1.1)
+    asked = [x.to for x in effects if isinstance(x, Send) and isinstance(x.msg, Inquiry)]
+    assert asked == [e]
+
+
+def test_a_same_epoch_rivals_view_does_not_make_a_candidate_follow():
+    # Only a newer epoch unseats a candidate (see Gms.follow); a rival of
+    # the same epoch number is settled by the ballot (Reject).
+    net = Net("gms4", "abcd", quorum=True)
+    b = net["b"]
+    b.handle(Down(A), 1.0)
+    v = View(8, 8, (D, B, C), (net["d"].inc, b.inc, net["c"].inc))
+    assert b.handle(Broadcast(D, 2, (v,), 8, 0, start=8), 1.1) == []
+    assert b.role_name == "electing" and b.leader == B

@@ -123,3 +123,51 @@ def test_a_leader_knows_every_member_of_its_views_and_no_other():
     a.role.peers[C] = PeerRecord(acked=0, next_seq=a.stream.received + 1)
     a.role.peers[Member("x")] = PeerRecord(acked=0, next_seq=1)
     assert "non-members" in a.role.check_peers(a)
+
+
+def test_the_leaders_check_names_each_broken_relation():
+    # Each invariant the simulators assert after every step, broken on
+    # purpose: the check must say which (a check that says nothing proves
+    # nothing).
+    from groupy_actors.core import Mcast, Msg
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    r = a.role
+    assert r.check_peers(a) is None
+
+    r.peers[C].received = r.peers[C].acked - 1 if r.peers[C].acked else -1
+    assert r.check_peers(a).startswith("peer c: received ")
+    r.peers[C].received = None
+
+    r.peers[C].next_seq = a.stream.received + 5
+    assert r.check_peers(a).startswith("peer c: acked ")
+    r.peers[C].next_seq = a.stream.received + 1
+
+    net.run("a", AppMcast("x"))
+    net.settle()
+    assert r.check_peers(a) is None
+    msg_seq = max(s for s, e in a.stream.entries.items() if isinstance(e, Msg))
+    r.peers[C].admitted = msg_seq
+    assert r.check_peers(a) == f"peer c: admitted at {msg_seq}, not a view admitting it"
+    r.peers[C].admitted = a.stream.received + 1
+    assert r.check_peers(a) == f"peer c: admitted at {a.stream.received + 1}, not a view admitting it"
+    r.peers[C].admitted = None
+
+    r.outsiders[B] = PeerRecord()
+    assert r.check_peers(a) == "outsider b: also a member"
+    del r.outsiders[B]
+    r.outsiders[D] = PeerRecord(serial=1, unacked={2: 0.0})
+    assert r.check_peers(a).startswith("outsider d: send 2 outstanding out of order")
+    del r.outsiders[D]
+
+    r.parked[B] = {}
+    assert r.check_peers(a) == "multicasts parked for a non-member, or an empty entry"
+    r.parked[D] = {1: Mcast(D, (1, 9), 1, "y")}
+    del r.parked[B]
+    assert r.check_peers(a) == "multicasts parked for a non-member, or an empty entry"
+    del r.parked[D]
+
+    r.unpushed[B] = None
+    assert r.check_peers(a) == "pushes left over from the last event"
+    del r.unpushed[B]
+    assert r.check_peers(a) is None

@@ -419,3 +419,34 @@ def test_a_leaving_leader_that_hears_from_a_minority_of_its_last_view_halts():
         a.handle(Ack(B, a.epoch, a.stream.delivered, a.role.peers[B].serial, 0), t)
         a.handle(Tick(), t)
     assert a.role_name == "minority" and 1.0 < t <= 1.3, t
+
+
+def test_a_view_beyond_the_history_is_not_skipped_without_a_majority_of_the_view_before_it():
+    # View 8 (a, b, c: d removed) lies beyond every history; b and c are a
+    # majority of view 8's voters but not of view 7's (a, b, c, d), whose
+    # majority committed what view 8 may have followed: b must not lead on
+    # from view 7 with half of it.
+    net = Net("gms4", "abcd", quorum=True)
+    b = net["b"]
+    assert (b.view.view_id, b.view.seq, b.view.learners) == (7, 7, ())
+    b.handle(Down(A), 1.0)
+    b.handle(Down(D), 1.0)
+    v8 = View(9, 8, (A, B, C), (net["a"].inc, b.inc, net["c"].inc))
+    effects = b.handle(Promise(C, 2, 1, 7, 7, (), True, net["c"].inc, v8), 1.1)
+    assert b.role_name == "minority"
+    assert [e.reason for e in effects if isinstance(e, Halt)] == [
+        "view 8 lies beyond the history the survivors could hand over (up to 7)"]
+
+
+def test_a_takeovers_first_view_keeps_learners_learners():
+    net = Net("gms4", "abcd", quorum=True)
+    net.add("e", "a")
+    net.settle(drop=lambda src, dst, msg: src == "e" and isinstance(msg, Ack))  # never ready
+    assert net["b"].view.learners == (E,)
+    net.crash("a")
+    net.settle(drop=lambda src, dst, msg: src == "e" and not isinstance(msg, Promise))
+    b = net["b"]
+    assert b.role_name == "leader"
+    first = next(e for s, e in sorted(b.stream.entries.items())
+                 if isinstance(e, View) and e.members[0] == B)
+    assert E in first.members and first.learners == (E,)

@@ -131,11 +131,11 @@ class Electing(Role):
     def conclude(self, g: "Gms") -> None:
         # The newest view anyone reported counts, not ours: a promiser may
         # hold one that made a learner vote.
-        latest = survey(g, [p for p in self.promises.values() if p.joined]).latest
-        if self.quorate(g, latest):
-            self.finish(g)
+        history = survey(g, [p for p in self.promises.values() if p.joined])
+        if self.quorate(g, history.latest):
+            self.finish(g, history)
         else:
-            self.no_majority(g, latest)
+            self.no_majority(g, history.latest)
 
     def quorate(self, g: "Gms", view: View) -> bool:
         """Quorum mode: do the promises make a majority of the voters of
@@ -162,7 +162,7 @@ class Electing(Role):
         reach = [p.received for m, p in self.promises.items() if p.joined and m in latest.voters]
         if g.me in latest.voters:
             reach.append(g.stream.received)
-        return max(reach, default=0) < latest.seq
+        return max(reach) < latest.seq     # (a quorum holds a promiser or us)
 
     def voters(self) -> list[Member]:
         return [m for m, p in self.promises.items() if p.joined]
@@ -247,8 +247,8 @@ class Electing(Role):
     }
     IGNORES = frozenset({Ack, Assent, JoinRefused, Nack, SnapshotReady, State})
 
-    def finish(self, g: "Gms") -> None:
-        history = survey(g, [p for p in self.promises.values() if p.joined])
+    def finish(self, g: "Gms", history: History) -> None:
+        """Lead: the promises make a majority of `history.latest` (quorum mode)."""
         latest = history.latest
         newest_id = latest.view_id      # ours follows it, even if we skip it
         if latest.seq > history.top and self.never_committed(g, latest, history):
@@ -265,9 +265,6 @@ class Electing(Role):
             # Not one of us holds the whole newest history: a view would
             # skip part of it.
             self.no_history(g, latest, history.top)
-            return
-        if not self.quorate(g, latest):     # the histories named a newer, larger view
-            self.no_majority(g, latest)
             return
         adopt(g, history)
         # Only members the newest view names under the incarnation they

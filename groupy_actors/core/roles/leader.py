@@ -253,12 +253,12 @@ class Leader(Role):
             problem = p.check_window(room, commit) if m not in self.peers else "also a member"
             if problem is not None:
                 return f"outsider {m.name}: {problem}"
-        latest = self.latest or g.view
-        members = {m for m in latest.members if m != g.me} if latest is not None else set()
+        latest = self.latest or g.view     # (between events a leader has a view)
+        members = {m for m in latest.members if m != g.me}
         missing = members - self.peers.keys()
         if missing:
             return f"members without a record: {sorted(m.name for m in missing)}"
-        strays = self.peers.keys() - members - set(g.view.members if g.view is not None else ())
+        strays = self.peers.keys() - members - set(g.view.members)
         if strays:
             return f"records of non-members: {sorted(m.name for m in strays)}"
         if any(not pending or (m not in self.peers and m != g.me)
