@@ -386,3 +386,70 @@ def test_what_a_member_acknowledged_is_not_sent_to_it_again():
     assert a.role.peers[B].next_seq == 7 and a.role.peers[B].acked == 6
     assert not [e for e in out if isinstance(e, Send) and e.to == B
                 and isinstance(e.msg, Broadcast) and e.msg.entries]
+
+
+def test_a_proposal_is_numbered_in_each_members_send_window():
+    # Assent's `got` answers the number: an unnumbered Propose stayed
+    # outstanding, filling the window.
+    from groupy_actors.core import Propose
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    effects = a.handle(Join(D, (0, 0)), 1.0)
+    proposes = {e.to: e.msg for e in effects if isinstance(e, Send) and isinstance(e.msg, Propose)}
+    assert set(proposes) == {B, C}
+    for m, msg in proposes.items():
+        assert msg.n == a.role.peers[m].serial and msg.n in a.role.peers[m].unacked
+
+
+def test_a_push_sends_one_batch_of_what_is_owed_and_nothing_when_nothing_is():
+    net = Net("gms4", "abc", resend_batch=2, inflight=10)
+    a = net["a"]
+    r, p = a.role, a.role.peers[B]
+    assert p.next_seq == 0 or p.next_seq == a.stream.received + 1
+    p.next_seq = 0                                  # nothing due
+    a.out.clear()
+    assert r.push(a, B, p) is False and not [e for e in a.out if isinstance(e, Send)]
+    assert r.sent_top(a, p) == a.stream.received
+    for i in range(5):
+        a.handle(AppMcast(i), 1.0)                  # entries 4-8
+    p.next_seq, p.acked = 4, 3
+    a.out.clear()
+    assert r.push(a, B, p) is True
+    [sent] = [e.msg for e in a.out if isinstance(e, Send)]
+    assert [e.seq for e in sent.entries] == [4, 5] and sent.top == 5 and p.next_seq == 6
+
+
+def test_a_tick_that_pushes_owed_entries_sends_no_heartbeat_beside_them():
+    net = Net("gms4", "abc", heartbeat=0.5, inflight=1)
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)                    # entry 4, out to b and c
+    a.handle(Ack(B, 1, 4, a.role.peers[B].serial), 1.1)
+    a.handle(Ack(C, 1, 4, a.role.peers[C].serial), 1.1)
+    a.handle(AppMcast("y"), 1.2)                    # entry 5, out at once
+    a.role.peers[B].next_seq = 5                    # as if it could not go then
+    a.role.peers[B].unacked.clear()
+    sends = [e for e in a.handle(Tick(), 2.0) if isinstance(e, Send) and e.to == B]
+    assert len(sends) == 1 and [e.seq for e in sends[0].msg.entries] == [5]
+
+
+def test_an_outsiders_window_is_kept_in_one_record():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    r = a.role
+    x = Member("x")
+    first = r.record(x)
+    assert r.record(x) is first and r.outsiders == {x: first}
+    assert r.heard_from(x) < 0 and r.heard_from(B) == r.peers[B].heard_at
+
+
+def test_a_member_whose_window_is_full_still_gets_a_heartbeat():
+    # The heartbeat may use one send beyond the window: without it a
+    # member that lost our last sends would never learn what it lacks.
+    net = Net("gms4", "abc", heartbeat=0.5, inflight=1, lost_after=100.0,
+              suspect_after=100.0, ack_timeout=100.0)
+    a = net["a"]
+    assert len(a.role.peers[B].unacked) == 1         # (the state transfer's send)
+    a.handle(AppMcast("x"), 1.0)                    # entry 4 waits: b's window is full
+    assert a.role.peers[B].next_seq == 4
+    sends = [e.msg for e in a.handle(Tick(), 2.0) if isinstance(e, Send) and e.to == B]
+    assert [(m.entries, m.top) for m in sends] == [((), 3)]
