@@ -1,5 +1,5 @@
 """Leader: sequencing multicasts and views, serving resends and state."""
-from groupy_actors.core import (Ack, Accepted, AppLeave, AppMcast, Broadcast, Deliver,
+from groupy_actors.core import (Ack, Accepted, Assent, AppLeave, AppMcast, Broadcast, Deliver,
                                 Down, Expelled, InstallView, Join, JoinRefused, Leave,
                                 Mcast, Member, Msg, Nack, Note, Reject, Send, SnapshotReady,
                                 State, StateRequest, Stop, TakeSnapshot, Tick, StartTimer,
@@ -453,3 +453,65 @@ def test_a_member_whose_window_is_full_still_gets_a_heartbeat():
     assert a.role.peers[B].next_seq == 4
     sends = [e.msg for e in a.handle(Tick(), 2.0) if isinstance(e, Send) and e.to == B]
     assert [(m.entries, m.top) for m in sends] == [((), 3)]
+
+
+def test_a_leaving_member_gets_the_view_without_it_past_a_full_window():
+    net = Net("gms4", "abc", inflight=1)
+    a = net["a"]
+    assert len(a.role.peers[B].unacked) == 1        # b's window is full
+    effects = a.handle(Leave(B), 1.0)
+    [last] = [e.msg for e in effects if isinstance(e, Send) and e.to == B]
+    [view] = last.entries
+    assert isinstance(view, View) and B not in view.members
+
+
+def test_a_send_counts_as_under_way_until_the_member_has_answered_lost_after_past_it():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    r, p = a.role, a.role.peers[B]
+    p.unacked.clear()
+    p.unacked[p.serial] = 1.0
+    p.heard_at = 1.0 + a.t.lost_after
+    assert r.unanswered(a, p) == 1
+    p.heard_at += 0.01
+    assert r.unanswered(a, p) == 0 and not p.unacked
+
+
+def test_a_multicast_is_word_from_its_sender():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.handle(Mcast(B, INC["b"], 1, "x"), 7.0)
+    assert a.role.peers[B].heard_at == 7.0
+
+
+def test_multicasts_ahead_are_parked_up_to_twice_the_senders_window():
+    net = Net("gms4", "abc", sender_window=2)
+    a = net["a"]
+    assert a.role.last_of(B) == (INC["b"], 0)
+    a.handle(Mcast(B, INC["b"], 4, "4 ahead: parked"), 1.0)
+    a.handle(Mcast(B, INC["b"], 5, "5 ahead: dropped"), 1.0)
+    assert sorted(a.role.parked[B]) == [4]
+
+
+def test_a_silent_member_with_a_full_window_is_still_told_it_is_out():
+    net = Net("gms4", "abc", inflight=1, suspect_after=3.0)
+    a = net["a"]
+    a.handle(AppMcast("x"), 0.1)
+    assert len(a.role.peers[C].unacked) == 1        # c's window is full
+    a.handle(Ack(B, 1, 4, a.role.peers[B].serial), 3.5)
+    effects = a.handle(Tick(), 3.5)
+    assert Send(C, Expelled(A, 1, 4, "silent for 3s")) in effects
+
+
+def test_quorum_mode_a_newcomer_is_recorded_as_holding_what_comes_before_its_view():
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    before = {m: a.role.peers[m].admitted for m in (B, C)}
+    a.handle(Join(D, (0, 0)), 1.0)
+    for m in (B, C):
+        a.handle(Assent(m, 1, a.view.view_id + 1, a.role.peers[m].serial), 1.1)
+    view = a.latest_view()
+    assert D in view.members and D in view.learners
+    d = a.role.peers[D]
+    assert (d.acked, d.received, d.admitted) == (view.seq - 1, view.seq - 1, view.seq)
+    assert {m: a.role.peers[m].admitted for m in (B, C)} == before

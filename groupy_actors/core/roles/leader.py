@@ -379,7 +379,7 @@ class Leader(Role):
         if not g.f.reliable:
             self.sequence(g, mc)
             return
-        placed = self.last_of(g, mc.sender)
+        placed = self.last_of(mc.sender)
         if placed is None:
             return                      # a newcomer whose admission is not delivered here
         inc, last = placed
@@ -405,7 +405,7 @@ class Leader(Role):
         """Sequence parked multicasts that are next in line, while there is room."""
         for sender in list(self.parked):
             pending = self.parked[sender]
-            while not self.window_full(g) and (placed := self.last_of(g, sender)) is not None:
+            while not self.window_full(g) and (placed := self.last_of(sender)) is not None:
                 nxt = pending.pop(placed[1] + 1, None)
                 if nxt is None or nxt.inc != placed[0]:
                     break
@@ -416,7 +416,7 @@ class Leader(Role):
             # renewal, and the member sent them again under the new one:
             # delivered twice. In quorum mode the view is delivered, and
             # `on_view` drops them, only once a majority holds it.)
-            placed = self.last_of(g, sender)
+            placed = self.last_of(sender)
             for n in [n for n, mc in pending.items()
                       if placed is None or n <= placed[1] or mc.inc != placed[0]]:
                 del pending[n]
@@ -594,7 +594,7 @@ class Leader(Role):
                         and not self.push(g, m, p):
                     self.tell_commit(g, m, p)
 
-    def last_of(self, g: "Gms", sender: Member) -> Optional[tuple[Inc, int]]:
+    def last_of(self, sender: Member) -> Optional[tuple[Inc, int]]:
         """The incarnation and last number we sequenced of `sender`."""
         return self.order.get(sender)
 
