@@ -515,3 +515,15 @@ def test_quorum_mode_a_newcomer_is_recorded_as_holding_what_comes_before_its_vie
     d = a.role.peers[D]
     assert (d.acked, d.received, d.admitted) == (view.seq - 1, view.seq - 1, view.seq)
     assert {m: a.role.peers[m].admitted for m in (B, C)} == before
+
+
+def test_release_drops_parked_multicasts_already_placed_or_of_a_replaced_life():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    r = a.role
+    r.order[B] = (INC["b"], 5)
+    r.parked[B] = {5: Mcast(B, INC["b"], 5, "placed already"),
+                   7: Mcast(B, INC["b"], 7, "waits for 6")}
+    r.parked[C] = {9: Mcast(C, (0, 9), 9, "an old life's")}
+    r.release(a)
+    assert r.parked == {B: {7: Mcast(B, INC["b"], 7, "waits for 6")}}

@@ -450,3 +450,22 @@ def test_a_takeovers_first_view_keeps_learners_learners():
     first = next(e for s, e in sorted(b.stream.entries.items())
                  if isinstance(e, View) and e.members[0] == B)
     assert E in first.members and first.learners == (E,)
+
+
+def test_a_leaving_leader_hands_joins_to_the_next_and_tells_it_the_commit_point():
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    a.handle(AppLeave(), 1.0)
+    assert a.handle(Join(D, (0, 0)), 1.05) == []        # kept for the next leader
+    vid = a.view.view_id + 1
+    a.handle(Assent(B, 1, vid, a.role.peers[B].serial), 1.1)
+    a.handle(Assent(C, 1, vid, a.role.peers[C].serial), 1.1)
+    out = []
+    for m in (B, C):
+        out += a.handle(Ack(m, a.epoch, a.stream.delivered, a.role.peers[m].serial,
+                            a.stream.received), 1.2)
+    assert a.stopped == "left the group"
+    assert Send(B, Join(D, (0, 0))) in out                # b leads next
+    [last] = [e.msg for e in out if isinstance(e, Send) and e.to == B
+              and isinstance(e.msg, Broadcast)][-1:]
+    assert last.commit == a.commit == a.stream.received   # it delivers our last view
