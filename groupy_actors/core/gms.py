@@ -197,7 +197,10 @@ class Gms:
     # -- small helpers -------------------------------------------------------
 
     def send(self, to: Optional[Member], msg: Any) -> None:
-        if to is not None and to != self.me:
+        # Nothing once stopped: a leader that delivered its last view (the
+        # one without it) went on answering, in the same event, the Ack
+        # that committed it.
+        if to is not None and to != self.me and self.stopped is None:
             self.out.append(Send(to, msg))
 
     def note(self, text: str, level: int = logging.INFO) -> None:

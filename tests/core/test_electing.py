@@ -331,3 +331,19 @@ def test_a_same_epoch_rivals_view_does_not_make_a_candidate_follow():
     v = View(8, 8, (D, B, C), (net["d"].inc, b.inc, net["c"].inc))
     assert b.handle(Broadcast(D, 2, (v,), 8, 0, start=8), 1.1) == []
     assert b.role_name == "electing" and b.leader == B
+
+
+def test_an_old_join_copy_after_a_takeover_brings_no_new_view():
+    # The members of a takeover's first view have no admission of their
+    # own in the new leader's records: an old Join of theirs is answered
+    # from what they acknowledged, and changes nothing.
+    net, b = electing()
+    m5 = Msg(5, A, INC["a"], 1, "what d alone had")
+    b.handle(promise(C, 4), 1.1)
+    b.handle(promise(D, 4, [m5]), 1.2)
+    assert b.role_name == "leader" and b.role.peers[C].admitted is None
+    assert b.stream.get(5) == m5         # c's next entry is a message, not a view
+    view = b.view
+    effects = b.handle(Join(C, (0, 0)), 1.3)
+    assert b.view == view and b.latest_view() == view
+    assert not [e for e in effects if isinstance(e, InstallView)]

@@ -165,8 +165,10 @@ def test_a_state_request_is_answered_with_a_snapshot():
     assert a.handle(StateRequest(C, 1), 1.1) == [TakeSnapshot(3)]
     effects = a.handle(SnapshotReady(3, "colour"), 1.2)
     table = ((A, INC["a"], 1), (B, INC["b"], 0), (C, INC["c"], 0))
-    unstable = tuple(a.stream.range(a.stream.trimmed + 1, 4))
-    assert effects == [Send(C, State(A, 1, 4, a.view, "colour", table, "m:a:1.1:1", unstable))]
+    [state] = [e.msg for e in effects if isinstance(e, Send)]
+    assert state == State(A, 1, 4, a.view, "colour", table, "m:a:1.1:1", state.entries)
+    # What not every member acknowledged yet, for c to hand on should a fail.
+    assert [e.seq for e in state.entries] == [2, 3, 4]
 
 
 def test_heartbeats_go_to_members_not_sent_to_lately():
@@ -527,3 +529,91 @@ def test_release_drops_parked_multicasts_already_placed_or_of_a_replaced_life():
     r.parked[C] = {9: Mcast(C, (0, 9), 9, "an old life's")}
     r.release(a)
     assert r.parked == {B: {7: Mcast(B, INC["b"], 7, "waits for 6")}}
+
+
+def test_a_leave_from_a_non_member_changes_nothing():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    view = a.view
+    a.handle(Leave(D), 1.0)
+    assert a.view == view and a.latest_view() == view
+
+
+def test_a_lone_leader_that_leaves_stops():
+    net = Net("gms4", "a")
+    a = net["a"]
+    assert Stop("left the group") in a.handle(AppLeave(), 1.0)
+    assert a.stopped == "left the group"
+
+
+def test_a_leader_that_leaves_on_a_tick_sends_nothing_after_it_stopped():
+    net = Net("gms4", "ab")
+    a = net["a"]
+    a.leaving = True                                # (its leave waited for its outbox)
+    effects = a.handle(Tick(), 1.0)
+    assert Stop("left the group") in effects
+    after = effects[effects.index(Stop("left the group")) + 1:]
+    assert not [e for e in after if isinstance(e, Send)]
+
+
+def test_pending_expulsions_stay_for_members_still_in_the_view():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.role.to_expel = {C: "told once its removal commits"}
+    a.role.on_view(a, a.view, a.view)
+    assert a.role.to_expel == {C: "told once its removal commits"}
+
+
+def test_a_nack_from_a_stranger_is_told_it_is_out():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    assert a.handle(Nack(D, 1, 1, 2), 1.0) == [Send(D, Expelled(A, 1, 3, "not a member of view 3"))]
+
+
+def test_a_nack_for_exactly_the_trimmed_point_expels_the_member():
+    net = Net("gms4", "abc")
+    a = net["a"]
+    a.stream.trim(3)
+    a.role.peers[B].acked = 2
+    effects = a.handle(Nack(B, 1, 3, 3), 1.0)
+    assert Send(B, Expelled(A, 1, 4, "asked for entries the group no longer keeps")) in effects
+
+
+def test_after_a_nack_what_is_owed_goes_to_the_member_that_asked():
+    net = Net("gms4", "abc", resend_batch=1, inflight=10)
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)
+    a.handle(AppMcast("y"), 1.0)                   # entries 4, 5
+    a.role.peers[B].next_seq = 5                   # 5 not sent to b yet
+    effects = a.handle(Nack(B, 1, 4, 4), 1.1)
+    to_b = [[e.seq for e in x.msg.entries] for x in effects
+            if isinstance(x, Send) and isinstance(x.msg, Broadcast)]
+    assert to_b == [[4], [5]] and all(x.to == B for x in effects if isinstance(x, Send))
+
+
+def test_state_requests_at_one_point_share_one_snapshot():
+    net = Net("gms4", "abcd")
+    a = net["a"]
+    assert a.handle(StateRequest(C, 1), 1.0) == [TakeSnapshot(a.snap_token)]
+    assert a.handle(StateRequest(D, 1), 1.0) == []
+    effects = a.handle(SnapshotReady(a.snap_token, "colour"), 1.1)
+    assert sorted(e.to.name for e in effects if isinstance(e, Send)) == ["c", "d"]
+    assert a.handle(SnapshotReady(99, "unknown"), 1.2) == []
+
+
+def test_an_idle_member_that_keeps_up_is_not_taken_for_one_falling_behind():
+    net = Net("gms4", "abc", ack_timeout=2.0, suspect_after=100.0, heartbeat=0.5)
+    a = net["a"]
+    for t in range(1, 8):                          # nothing new; b and c answer each beat
+        for m in (B, C):
+            a.handle(Ack(m, 1, a.stream.received, a.role.peers[m].serial), float(t))
+        effects = a.handle(Tick(), float(t))
+        assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Expelled)]
+    assert a.view.members == (A, B, C)
+
+
+def test_a_plain_leader_ignores_an_assent():
+    from groupy_actors.core import Assent
+    net = Net("gms4", "abc")
+    a = net["a"]
+    assert a.handle(Assent(B, 1, 4, 0), 1.0) == []

@@ -1,5 +1,5 @@
 """Quorum mode: majority views, halting in a minority, and how it ends."""
-from groupy_actors.core import (Ack, AppLeave, AppMcast, Assent, Broadcast, Config, Deliver,
+from groupy_actors.core import (Stop, Ack, AppLeave, AppMcast, Assent, Broadcast, Config, Deliver,
                                 Down, Expelled, Halt, Inquiry, InstallView, Join, Promise,
                                 Propose, Reject, Rejoining, Send, Tick, View)
 from groupy_actors.core.roles.halted import Halted
@@ -465,7 +465,23 @@ def test_a_leaving_leader_hands_joins_to_the_next_and_tells_it_the_commit_point(
         out += a.handle(Ack(m, a.epoch, a.stream.delivered, a.role.peers[m].serial,
                             a.stream.received), 1.2)
     assert a.stopped == "left the group"
+    stop = out.index(Stop("left the group"))
+    assert not [e for e in out[stop + 1:] if isinstance(e, Send)], "sent after it stopped"
     assert Send(B, Join(D, (0, 0))) in out                # b leads next
     [last] = [e.msg for e in out if isinstance(e, Send) and e.to == B
               and isinstance(e.msg, Broadcast)][-1:]
     assert last.commit == a.commit == a.stream.received   # it delivers our last view
+
+
+def test_a_join_repeated_while_its_admission_waits_for_a_majority_changes_nothing():
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    a.handle(Join(D, (0, 0)), 1.0)
+    vid = a.view.view_id + 1
+    for m in (B, C):
+        a.handle(Assent(m, 1, vid, a.role.peers[m].serial), 1.1)
+    pending = a.latest_view()
+    assert D in pending.members and D not in a.view.members     # sequenced, not delivered
+    effects = a.handle(Join(D, (0, 0)), 1.2)
+    assert a.latest_view() == pending
+    assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Propose)]
