@@ -76,22 +76,49 @@ def test_a_short_demo_on_processes_agrees_and_leaves_nothing_behind(tmp_path):
 
 def test_ctrl_c_shuts_everything_down(tmp_path):
     port = free_port()
-    p = subprocess.Popen([sys.executable, SCRIPT, "--port", str(port), "--duration", "60",
+    # Its own session: whatever happens, the whole process group goes at
+    # the end (killing the script alone left its actors running). Started
+    # with SIGINT ignored, as a non-interactive shell starts a background
+    # job (CI may run us so): Ctrl-C must work all the same.
+    p = subprocess.Popen([sys.executable, "-u", SCRIPT, "--port", str(port), "--duration", "60",
                           "--log", str(tmp_path / "d.log")], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        time.sleep(3)
+        first = p.stdout.readline()             # the group is up (a busy machine: seconds)
+        assert "leads view 1" in first, first + p.stderr.read()
+        time.sleep(1)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        rest, err = p.communicate(timeout=30)
+        out = first + rest
     finally:
         if p.poll() is None:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
     assert p.returncode == 130, out + err
     assert "shutting the group down" in out
     deadline = time.monotonic() + 10
     while port_in_use(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not port_in_use(port)
+
+
+def test_ctrl_c_while_starting_is_a_quiet_exit_130(tmp_path):
+    p = subprocess.Popen([sys.executable, SCRIPT, "--duration", "60",
+                          "--log", str(tmp_path / "d.log")], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        time.sleep(0.2)                         # while it imports, or starts the group
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+    assert p.returncode == 130, out + err
+    assert "Traceback" not in err
 
 
 def test_check_reports_a_violation_and_exits_1(tmp_path):

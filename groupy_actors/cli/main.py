@@ -50,9 +50,14 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Optional[list[str]] = None) -> int:
     prog = os.path.basename(sys.argv[0]) or "run_group.py"
-    args = build(prog).parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _terminate)
     try:
+        # Ctrl-C (SIGINT) shuts the group down, even when this process was
+        # started with SIGINT ignored (a non-interactive shell's background
+        # job: Python then installs no handler, and `kill -INT` did nothing
+        # while the demo ran on; measured under CI started in background).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        args = build(prog).parse_args(sys.argv[1:] if argv is None else argv)
+        signal.signal(signal.SIGTERM, _terminate)
         return args.run(args)
     except UsageError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
