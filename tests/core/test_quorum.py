@@ -485,3 +485,23 @@ def test_a_join_repeated_while_its_admission_waits_for_a_majority_changes_nothin
     effects = a.handle(Join(D, (0, 0)), 1.2)
     assert a.latest_view() == pending
     assert not [e for e in effects if isinstance(e, Send) and isinstance(e.msg, Propose)]
+
+
+def test_when_the_commit_point_moves_a_member_owed_entries_is_sent_them():
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    a.handle(AppMcast("x"), 1.0)
+    s = a.stream.received
+    c = a.role.peers[C]
+    c.next_seq, c.unacked = s, {}           # as if its copy had gone with a lost send
+    effects = a.handle(Ack(B, 1, a.stream.delivered, a.role.peers[B].serial, s), 1.1)
+    assert a.commit == s
+    to_c = [e.msg for e in effects if isinstance(e, Send) and e.to == C
+            and isinstance(e.msg, Broadcast)]
+    assert [[x.seq for x in b.entries] for b in to_c] == [[s]]
+
+
+def test_an_assent_from_a_stranger_is_ignored():
+    net = Net("gms4", "abc", quorum=True)
+    a = net["a"]
+    assert a.handle(Assent(D, 1, a.view.view_id + 1, 3), 1.0) == []
