@@ -5,7 +5,7 @@ from dataclasses import fields, is_dataclass
 from groupy_actors.core import AppLeave, AppMcast, Broadcast, Down, Member
 from groupy_actors.core.roles.peer import PeerRecord
 
-from .net import B, C, D, Net
+from .net import A, B, C, D, Net
 
 
 def mentions(obj, m: Member, seen=None) -> list[str]:
@@ -171,3 +171,22 @@ def test_the_leaders_check_names_each_broken_relation():
     assert r.check_peers(a) == "pushes left over from the last event"
     del r.unpushed[B]
     assert r.check_peers(a) is None
+
+
+def test_delivering_an_older_view_admits_its_newcomers_past_members_a_newer_view_removed():
+    # After a takeover older views are delivered behind the newest one:
+    # here view 5 admits d while view 6, sequenced already, removes b.
+    # Every member after b must still be seen to (d gets its record).
+    from groupy_actors.core import View
+    net = Net("gms4", "abc")
+    a = net["a"]
+    r = a.role
+    old = a.view
+    inc_d = (1, 9)
+    v5 = View(old.seq + 1, old.view_id + 1, (A, B, C, D), old.incs + (inc_d,))
+    v6 = View(old.seq + 2, old.view_id + 2, (A, C, D), (old.incs[0], old.incs[2], inc_d))
+    r.latest = v6
+    a.view = v5
+    r.on_view(a, old, v5)
+    assert D in r.peers and r.peers[D].admitted == v5.seq
+    assert B in r.peers         # until view 6 is delivered too
