@@ -105,10 +105,13 @@ def test_ctrl_c_shuts_everything_down(tmp_path):
 
 
 def test_ctrl_c_while_starting_is_a_quiet_exit_130(tmp_path):
+    # As from a terminal (SIGINT not ignored): a process started with it
+    # ignored cannot see a Ctrl-C before it installs its own handler.
     p = subprocess.Popen([sys.executable, SCRIPT, "--duration", "60",
                           "--log", str(tmp_path / "d.log")], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         time.sleep(0.2)                         # while it imports, or starts the group
         p.send_signal(signal.SIGINT)
