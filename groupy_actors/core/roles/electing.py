@@ -146,18 +146,19 @@ class Electing(Role):
             return True
         return quorate(view, g.me, self.voters())
 
-    def never_committed(self, g: "Gms", latest: View, history: History) -> bool:
-        """Quorum mode: was `latest` (beyond the history we can hand over)
-        never committed? So if a majority of its voters promised and none
-        of them holds the stream up to it (what a voter trimmed it had
-        delivered: its `received` counts, not the entries it sent): a
-        majority of the same voters holds whatever was committed. Then no
-        one delivered it, and we may lead on from the newest view we can
-        reach. (Halting there, candidates tried again for ever: the view's
-        only whole copy was a learner's, admitted by it; walk quorum-five
-        891.) Its id is not used again."""
-        if not g.config.quorum or not self.quorate(g, latest) \
-                or not self.quorate(g, history.within):
+    def never_committed(self, g: "Gms", history: History) -> bool:
+        """Quorum mode: was the newest view, beyond the history we can hand
+        over, never committed? So if none of its voters that promised (a
+        majority of them: see `conclude`) holds the stream up to it (what
+        a voter trimmed it had delivered: its `received` counts, not the
+        entries it sent), and the promises make a majority of the view we
+        can reach too: a majority of the same voters holds whatever was
+        committed. Then no one delivered it, and we may lead on from the
+        newest view we can reach. (Halting there, candidates tried again
+        for ever: the view's only whole copy was a learner's, admitted by
+        it; walk quorum-five 891.) Its id is not used again."""
+        latest = history.latest
+        if not g.config.quorum or not self.quorate(g, history.within):
             return False
         reach = [p.received for m, p in self.promises.items() if p.joined and m in latest.voters]
         if g.me in latest.voters:
@@ -251,7 +252,7 @@ class Electing(Role):
         """Lead: the promises make a majority of `history.latest` (quorum mode)."""
         latest = history.latest
         newest_id = latest.view_id      # ours follows it, even if we skip it
-        if latest.seq > history.top and self.never_committed(g, latest, history):
+        if latest.seq > history.top and self.never_committed(g, history):
             g.note(f"view {latest.view_id} was never committed: leading on from view "
                    f"{history.within.view_id}", logging.WARNING)
             latest = history.within

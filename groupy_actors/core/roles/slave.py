@@ -231,9 +231,10 @@ def greet(g: "Gms") -> None:
     follow it, until it speaks to us. A crashed leader may have admitted
     us in a view that never reached its successor (Thespian loses what a
     killed actor had queued); unknown there, we would wait for ever, in a
-    view the group never had. Told, the new leader expels us and we join
-    again. (Before it leads it rejects the greeting; we greet again on
-    the next tick.)"""
+    view the group never had. Told, the new leader expels us, and a
+    classic member that is expelled stops (it cannot take back what it
+    delivered). (Before it leads it rejects the greeting; we greet again
+    on the next tick.)"""
     g.send(g.unconfirmed, Ack(g.me, g.epoch, g.stream.delivered))
 
 
