@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from groupy_actors import reaper
 from groupy_actors.system import free_port, port_in_use
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,34 +75,6 @@ def test_a_short_demo_on_processes_agrees_and_leaves_nothing_behind(tmp_path):
     assert not port_in_use(port)
 
 
-def _session_left(sid: int) -> list[int]:
-    """Processes still in session `sid` (killed, so none outlives the test)."""
-    left = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.getsid(int(pid)) == sid:
-                    left.append(int(pid))
-            except OSError:
-                pass
-    time.sleep(2) if left else None         # a moment to finish exiting
-    left = [p for p in left if os.path.exists(f"/proc/{p}") and _alive(p)]
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return left
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except OSError:
-        return False
-
-
 def test_ctrl_c_shuts_everything_down(tmp_path):
     port = free_port()
     # Its own session: whatever happens, the whole process group goes at
@@ -124,7 +97,9 @@ def test_ctrl_c_shuts_everything_down(tmp_path):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(10)
-        left = _session_left(p.pid)
+        # Its session is its process group: what of it outlives the script
+        # (after a grace) is killed, and counted.
+        left = reaper.reap({p.pid}, grace=2.0)
     assert p.returncode == 130, out + err
     assert "shutting the group down" in out
     assert not left, f"processes left behind: {left}"

@@ -314,13 +314,19 @@ def test_a_silent_member_is_told_it_is_out_only_once_the_view_without_it_commits
     assert a.view.view_id == 8 and expelled(effects) == [D]
 
 
-def test_a_candidate_short_of_a_majority_whose_newest_view_lies_beyond_every_history_halts():
-    # Plain mode rejoins (test_electing); here a member that gave up its
-    # history would take its vote with it: it halts, keeping both.
+def candidate_hearing_of_view_10():
+    """b takes over from a (epoch 2) in the group of five, having delivered
+    up to 9; view 10 (at seq 11) removes a."""
     net = Net("gms4", "abcde", quorum=True)
     b = net["b"]
     b.handle(Down(A), 1.0)
-    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    return b, View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+
+
+def test_a_candidate_short_of_a_majority_whose_newest_view_lies_beyond_every_history_halts():
+    # Plain mode rejoins (test_electing); here a member that gave up its
+    # history would take its vote with it: it halts, keeping both.
+    b, v11 = candidate_hearing_of_view_10()
     effects = b.handle(Promise(C, 2, 1, 9, 9, (), True, INC5["c"], v11), 1.1)
     effects += b.handle(Tick(), 1.0 + b.t.takeover_timeout)     # d and e never answer
     assert b.role_name == "minority" and b.stopped is None
@@ -335,10 +341,7 @@ def test_a_candidate_behind_voters_that_trimmed_what_it_lacks_halts_and_does_not
     # carry no entries, but their `received` says they hold it, so it may
     # be committed (sweep gms4-even 954: skipping it, the candidate led
     # from view 5 with a commit point far beyond its stream).
-    net = Net("gms4", "abcde", quorum=True)
-    b = net["b"]
-    b.handle(Down(A), 1.0)
-    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    b, v11 = candidate_hearing_of_view_10()
     effects = []
     for m in (C, D, E):
         effects += b.handle(Promise(m, 2, 1, 11, 11, (), True, INC5[m.name], v11), 1.1)
@@ -354,10 +357,7 @@ def test_a_candidate_with_a_majority_leads_on_past_a_view_beyond_every_history()
     # anything committed: view 10 never was, and nobody delivered it.
     # Halting there, the candidate tried again for ever (walk quorum-five
     # 891: the view's only whole copy was a learner's, admitted by it).
-    net = Net("gms4", "abcde", quorum=True)
-    b = net["b"]
-    b.handle(Down(A), 1.0)
-    v11 = View(11, 10, (B, C, D, E), (INC5["b"], INC5["c"], INC5["d"], INC5["e"]))
+    b, v11 = candidate_hearing_of_view_10()
     effects = b.handle(Promise(C, 2, 1, 9, 9, (), True, INC5["c"], v11), 1.1)
     for m in (D, E):
         effects += b.handle(promise(m, 9), 1.1)
